@@ -1,0 +1,18 @@
+//! Integration tests for ydx-region: one binary, as linking is the slow part.
+
+// A failing test should stop loudly at the line that failed.
+#![expect(clippy::unwrap_used, clippy::panic, reason = "tests")]
+
+mod import;
+mod locate;
+mod lookup;
+mod map;
+mod parsers;
+mod sample;
+
+use ydx_region::Region;
+
+/// The bundled region; the tests are where its parse is proven infallible.
+fn region() -> &'static Region {
+    Region::bundled().unwrap()
+}

@@ -1,0 +1,319 @@
+//! The shape of an uploaded CSV/TSV: delimiter, header, column names and types.
+//!
+//! Only a sample is read ([`SAMPLE_ROWS`] data rows), so sniffing a 100 000-row file is as
+//! cheap as a small one; the catalog's importer streams the rest and checks it row by row.
+
+use std::collections::HashSet;
+
+use crate::types::{ColumnType, SAMPLE_ROWS, infer_column, infer_types};
+
+/// Delimiters we recognise, in order of preference when two fit equally well.
+const DELIMITERS: [u8; 3] = [b',', b'\t', b';'];
+
+/// Rows looked at when choosing the delimiter.
+const DELIMITER_SAMPLE: usize = 100;
+
+/// What [`sniff_csv`] found out about a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CsvShape {
+    /// `b','`, `b'\t'` or `b';'`.
+    pub delimiter: u8,
+    /// Whether the first row names the columns.
+    pub has_header: bool,
+    /// Column names: the header's (trimmed; blanks become `列N`, repeats get `_2`, `_3`…), or
+    /// `列1`, `列2`… when there is no header.
+    pub columns: Vec<String>,
+    /// One inferred type per column, from the sampled rows.
+    pub types: Vec<ColumnType>,
+    /// Data rows (header excluded) that were sampled.
+    pub sampled_rows: usize,
+    /// True when the file has rows beyond the sample (not checked here).
+    pub more_rows: bool,
+}
+
+/// Why a file is not a usable table. Lines are 1-based lines of the text, as an editor shows.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CsvError {
+    /// No rows at all.
+    #[error("ファイルが空です。")]
+    Empty,
+    /// A row has a different number of fields from the first row.
+    #[error(
+        "{line}行目の列数が{found}個です（1行目は{expected}個）。区切り文字や引用符を確認してください。"
+    )]
+    RaggedRow {
+        /// Line where the row starts.
+        line: u64,
+        /// Fields in the first row.
+        expected: usize,
+        /// Fields in this row.
+        found: usize,
+    },
+    /// The CSV reader rejected the text (e.g. an unclosed quote).
+    #[error("{line}行目を CSV として読めません: {message}")]
+    Malformed {
+        /// Line where the problem was found.
+        line: u64,
+        /// The reader's description.
+        message: String,
+    },
+}
+
+/// Detects the delimiter (comma, tab, semicolon), whether there is a header, and the columns'
+/// names and types, from the first rows of `text`.
+///
+/// Header rule: a column whose sampled values share a type (numbers, dates…) votes "header" if
+/// the first row's cell is not of that type and "no header" if it is; a text column votes "no
+/// header" when its first cell repeats further down. Ties go to "header" when the first row's
+/// cells are all filled in, distinct and non-numeric, since published data nearly always has one.
+///
+/// # Errors
+/// [`CsvError::RaggedRow`] for the first sampled row whose field count differs from the first
+/// row's, [`CsvError::Empty`], or [`CsvError::Malformed`].
+pub fn sniff_csv(text: &str) -> Result<CsvShape, CsvError> {
+    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
+    let delimiter = choose_delimiter(text);
+    let mut reader = reader(text, delimiter);
+    let mut records = reader.records();
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut more_rows = false;
+    let mut expected = 0;
+    for record in records.by_ref() {
+        let record = record.map_err(|e| malformed(&e))?;
+        if rows.len() > SAMPLE_ROWS {
+            more_rows = true;
+            break;
+        }
+        if rows.is_empty() {
+            expected = record.len();
+        } else if record.len() != expected {
+            return Err(CsvError::RaggedRow {
+                line: record.position().map_or(0, |p| p.line()),
+                expected,
+                found: record.len(),
+            });
+        }
+        rows.push(record.iter().map(str::to_owned).collect());
+    }
+    let Some(first) = rows.first() else {
+        return Err(CsvError::Empty);
+    };
+    let has_header = looks_like_header(first, &rows[1..]);
+    let (columns, data) = if has_header {
+        (column_names(first), &rows[1..])
+    } else {
+        (
+            (1..=expected).map(|i| format!("列{i}")).collect(),
+            &rows[..],
+        )
+    };
+    let types = infer_types(&columns, data);
+    Ok(CsvShape {
+        delimiter,
+        has_header,
+        columns,
+        types,
+        sampled_rows: data.len(),
+        more_rows,
+    })
+}
+
+fn reader(text: &str, delimiter: u8) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes())
+}
+
+fn malformed(e: &csv::Error) -> CsvError {
+    CsvError::Malformed {
+        line: e.position().map_or(0, |p| p.line()),
+        message: e.to_string(),
+    }
+}
+
+/// Picks the delimiter whose field counts are most consistent over the first rows, then the
+/// one giving more columns. Falls back to comma (one column) when none splits anything.
+fn choose_delimiter(text: &str) -> u8 {
+    let mut best: Option<((usize, usize), u8)> = None;
+    for delimiter in DELIMITERS {
+        let counts: Vec<usize> = reader(text, delimiter)
+            .records()
+            .take(DELIMITER_SAMPLE)
+            .map_while(Result::ok)
+            .map(|r| r.len())
+            .collect();
+        let Some(&first) = counts.first() else {
+            continue;
+        };
+        if first < 2 {
+            continue;
+        }
+        let agreeing = counts.iter().filter(|&&c| c == first).count();
+        // Score: share of rows agreeing with the first (in per-mille), then column count.
+        let score = (agreeing * 1000 / counts.len(), first);
+        if best.is_none_or(|(s, _)| score > s) {
+            best = Some((score, delimiter));
+        }
+    }
+    best.map_or(b',', |(_, d)| d)
+}
+
+fn looks_like_header(first: &[String], rest: &[Vec<String>]) -> bool {
+    let mut score = 0i32;
+    for (i, cell) in first.iter().enumerate() {
+        let cells = || rest.iter().map(|r| r.get(i).map_or("", String::as_str));
+        let rest_type = infer_column("", cells());
+        let first_type = infer_column("", std::iter::once(cell.as_str()));
+        if rest_type != ColumnType::Text {
+            let conforms = first_type == rest_type
+                || (rest_type == ColumnType::Decimal && first_type == ColumnType::Integer);
+            score += if conforms { -1 } else { 1 };
+        } else if !cell.trim().is_empty() && cells().any(|c| c == cell) {
+            score -= 1;
+        }
+    }
+    let mut seen = HashSet::new();
+    let names_like = first.iter().all(|c| {
+        let c = c.trim();
+        !c.is_empty() && seen.insert(c) && infer_column("", std::iter::once(c)) == ColumnType::Text
+    });
+    score > 0 || (score == 0 && names_like)
+}
+
+/// Header cells as column names: trimmed, blanks named by position, repeats made unique.
+fn column_names(header: &[String]) -> Vec<String> {
+    let mut seen = HashSet::new();
+    header
+        .iter()
+        .enumerate()
+        .map(|(i, raw)| {
+            let base = match raw.trim() {
+                "" => format!("列{}", i + 1),
+                name => name.to_owned(),
+            };
+            let mut name = base.clone();
+            let mut n = 2;
+            while !seen.insert(name.clone()) {
+                name = format!("{base}_{n}");
+                n += 1;
+            }
+            name
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comma_with_header_and_types() {
+        let text = "名称,緯度,経度,開設日,定員\n\
+                    山口県庁,34.1861,131.4705,昭和59年4月1日,100\n\
+                    下関市役所,33.9578,130.9414,2024/4/1,\n\
+                    萩市役所,34.4081,131.3990,R6.4.1,30\n\
+                    周南市役所,34.0552,131.8062,2024-04-01,40\n";
+        assert_eq!(
+            sniff_csv(text),
+            Ok(CsvShape {
+                delimiter: b',',
+                has_header: true,
+                columns: ["名称", "緯度", "経度", "開設日", "定員"]
+                    .map(String::from)
+                    .to_vec(),
+                types: vec![
+                    ColumnType::Text,
+                    ColumnType::Latitude,
+                    ColumnType::Longitude,
+                    ColumnType::Date,
+                    ColumnType::Integer
+                ],
+                sampled_rows: 4,
+                more_rows: false,
+            })
+        );
+    }
+
+    #[test]
+    fn tab_and_semicolon() {
+        let tsv = "市町\t人口\n山口市\t187,000\n下関市\t250,000\n";
+        assert_eq!(sniff_csv(tsv).map(|s| s.delimiter), Ok(b'\t'));
+        let ssv = "a;b;c\n1;2,5;3\n4;5,5;6\n";
+        assert_eq!(sniff_csv(ssv).map(|s| s.delimiter), Ok(b';'));
+    }
+
+    #[test]
+    fn no_header_when_first_row_is_data() {
+        let text = "1,山口市,34.18\n2,下関市,33.95\n3,宇部市,33.95\n";
+        let shape = sniff_csv(text);
+        assert_eq!(shape.as_ref().map(|s| s.has_header), Ok(false));
+        assert_eq!(
+            shape.map(|s| s.columns),
+            Ok(vec!["列1".to_owned(), "列2".to_owned(), "列3".to_owned()])
+        );
+    }
+
+    #[test]
+    fn text_only_table_keeps_distinct_header() {
+        let text = "市町名,よみ\n山口市,やまぐちし\n下関市,しものせきし\n";
+        assert_eq!(sniff_csv(text).map(|s| s.has_header), Ok(true));
+    }
+
+    #[test]
+    fn ragged_row_names_its_line() {
+        let mut text = String::from("a,b,c,d,e\n");
+        for i in 0..15 {
+            text.push_str(&format!("{i},2,3,4,5\n"));
+        }
+        text.push_str("x,y,z,w\n");
+        let err = sniff_csv(&text);
+        assert_eq!(
+            err,
+            Err(CsvError::RaggedRow {
+                line: 17,
+                expected: 5,
+                found: 4
+            })
+        );
+        let message = err.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(message.contains("17行目"), "{message}");
+    }
+
+    #[test]
+    fn quoted_newlines_and_bom() {
+        let text = "\u{FEFF}名称,説明\n\"A\",\"1行目\n2行目\"\n\"B\",\"x,y\"\n";
+        let shape = sniff_csv(text);
+        assert_eq!(
+            shape.as_ref().map(|s| (s.delimiter, s.columns.clone())),
+            Ok((b',', vec!["名称".to_owned(), "説明".to_owned()]))
+        );
+    }
+
+    #[test]
+    fn duplicate_and_blank_header_names() {
+        assert_eq!(
+            column_names(&["名称".into(), " ".into(), "名称".into()]),
+            vec!["名称", "列2", "名称_2"]
+        );
+    }
+
+    #[test]
+    fn empty_and_large_inputs() {
+        assert_eq!(sniff_csv(""), Err(CsvError::Empty));
+        let mut big = String::from("id,value\n");
+        for i in 0..100_000 {
+            big.push_str(&format!("{i},{}\n", i * 2));
+        }
+        let shape = sniff_csv(&big);
+        assert_eq!(
+            shape.map(|s| (s.sampled_rows, s.more_rows, s.types)),
+            Ok((
+                SAMPLE_ROWS,
+                true,
+                vec![ColumnType::Integer, ColumnType::Integer]
+            ))
+        );
+    }
+}
