@@ -18,6 +18,8 @@
 //! # Ok::<(), ydx_region::RegionError>(())
 //! ```
 
+#![warn(missing_docs)]
+
 mod code;
 mod coordinate;
 mod error;

@@ -32,8 +32,9 @@ static BUNDLED: LazyLock<Result<Region, RegionError>> =
 /// Why 300 m and no more: across the Kanmon Strait, Kitakyushu lies ≈ 650 m from
 /// Shimonoseki at the narrowest (早鞆瀬戸); below half of that, a point on the
 /// Kyushu shore is never snapped into Yamaguchi even with some error in both
-/// coastlines. The measured distances (see the crate tests) are: 萩城跡 ≈ 90 m →
-/// snapped; 門司港駅 ≈ 1 km and Kitakyushu city hall ≈ 6 km → outside.
+/// coastlines. Measured great-circle distances to the nearest bundled boundary
+/// (asserted in the crate tests): 萩城跡 104 m → snapped to 萩市; 門司港駅
+/// 1.9 km, 北九州市役所 4.3 km, 広島市役所 27 km → outside.
 ///
 /// Known limit: along the *land* borders with Shimane and Hiroshima the same
 /// margin applies, so a point up to 300 m into a neighbouring prefecture is
