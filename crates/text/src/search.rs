@@ -20,7 +20,8 @@
 //!    characters, so 「バス」 finds 「コミュニティバス」. Substrings that do not start the word
 //!    and begin with a voiced kana are indexed devoiced as well (グマ → クマ), because in a
 //!    compound the second word's first kana is voiced (連濁, rendaku): 「クマ」 finds
-//!    「ツキノワグマ」. Substrings starting with ー or a small kana are skipped.
+//!    「ツキノワグマ」. Substrings that start with ー, ン or a small kana, end on ッ, or stop
+//!    just before ー or a small kana are skipped: they cut a syllable and no query looks so.
 //!
 //! Known false positives of rule 5 (tested in `tests/search.rs`): a short katakana query
 //! matches any longer katakana word containing it (「カナ」 finds 「サカナ」, 「スト」 finds
@@ -29,6 +30,7 @@
 //! does not find 「ガスタンク」. Hiragana and kanji rendaku (「かわ」/「がわ」) are not handled.
 
 use std::cell::RefCell;
+use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use unicode_normalization::UnicodeNormalization;
@@ -121,8 +123,9 @@ struct Morph<'a> {
 fn terms(text: &str, index: bool) -> Vec<String> {
     let norm = normalize(text);
     let mut out = Vec::new();
-    let push = |t: String, out: &mut Vec<String>| {
-        if !out.contains(&t) {
+    let mut seen = HashSet::new();
+    let mut push = |t: String| {
+        if seen.insert(t.clone()) {
             out.push(t);
         }
     };
@@ -131,10 +134,10 @@ fn terms(text: &str, index: bool) -> Vec<String> {
             let Some(term) = term_of(&m) else { return };
             if index && is_katakana_word(&term) {
                 for part in katakana_parts(&term) {
-                    push(part, &mut out);
+                    push(part);
                 }
             }
-            push(term, &mut out);
+            push(term);
         });
     }
     out
