@@ -2,11 +2,26 @@
 //! and the data API, standard-dataset validation, quality scores, DCAT, harvest.
 //!
 //! No HTTP here: the web crate maps these functions to CKAN's Action API, DCAT documents and
-//! pages.
+//! pages. Start with [`Catalog`]: [`Catalog::new`] over a migrated database ([`migrations`],
+//! after `ydx_accounts::migrations`) and a blob store.
 
+pub mod datastore;
 pub mod dcat;
+mod error;
+pub mod index;
 pub mod model;
 pub mod quality;
+mod resources;
+pub mod sample;
+pub mod search;
 pub mod standard;
+mod store;
+pub mod table;
+pub mod validate;
 
+pub use datastore::{LoadedTable, TableCache, TableQuery, TableQueryResult, TableSort};
+pub use error::{CatalogError, FieldError, Result, ValidationErrors};
 pub use model::*;
+pub use resources::{ResourceFields, ResourcePatch, ResourceSource, latest_resource};
+pub use search::{FacetField, FacetValue, SearchFilters, SearchQuery, SearchResult, SortOrder};
+pub use store::{Catalog, CatalogLimits, DatasetFields, DatasetPatch, can_see, migrations};

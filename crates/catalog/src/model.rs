@@ -229,7 +229,7 @@ pub struct TableInfo {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Column {
     pub name: String,
-    /// "integer", "decimal", "date", "latitude", "longitude", "text".
+    /// "integer", "decimal", "date", "latitude", "longitude", "boolean", "text".
     pub kind: String,
 }
 

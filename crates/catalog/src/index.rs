@@ -1,0 +1,106 @@
+//! The search index: which terms each dataset has, with a weight per field.
+//!
+//! Terms come from `ydx_text::index_terms` (a dictionary tokenizer), and are stored in the
+//! plain table `catalog_terms(term, dataset_id, weight)`, one row per (term, dataset) with the
+//! summed weight of the fields the term occurs in. The same Rust code decides the terms and
+//! the same SQL queries them on SQLite and PostgreSQL, so both give the same results.
+//!
+//! Weights: the title weighs more than every other field together (100 > 5+3+3+2+2+1), so
+//! ranking by summed weight always puts title matches first, as the catalog promises; among
+//! title matches the other fields break the tie.
+
+use std::collections::{HashMap, HashSet};
+
+use sqlx::AssertSqlSafe;
+use ydx_storage::{Tx, with_tx};
+
+use crate::error::Result;
+use crate::model::Dataset;
+use crate::store::placeholders;
+
+pub const WEIGHT_TITLE: i64 = 100;
+pub const WEIGHT_TAG: i64 = 5;
+pub const WEIGHT_ORGANIZATION: i64 = 3;
+pub const WEIGHT_MUNICIPALITY: i64 = 3;
+pub const WEIGHT_RESOURCE: i64 = 2;
+pub const WEIGHT_COLUMN: i64 = 2;
+pub const WEIGHT_NOTES: i64 = 1;
+
+/// Rows per INSERT statement (3 parameters each, well under SQLite's 32766 limit).
+const ROWS_PER_INSERT: usize = 300;
+
+/// The weighted terms of a dataset. `org_names` are the owner's names (Japanese, English).
+pub fn dataset_terms(d: &Dataset, org_names: &[&str]) -> Vec<(String, i64)> {
+    let mut weights: HashMap<String, i64> = HashMap::new();
+    let mut add = |texts: &[&str], weight: i64| {
+        // A field counts once per term, however often the term occurs in it.
+        let mut seen = HashSet::new();
+        for text in texts {
+            for t in ydx_text::index_terms(text) {
+                if seen.insert(t.clone()) {
+                    *weights.entry(t).or_default() += weight;
+                }
+            }
+        }
+    };
+    add(&[&d.title], WEIGHT_TITLE);
+    let tags: Vec<&str> = d.tags.iter().map(String::as_str).collect();
+    add(&tags, WEIGHT_TAG);
+    add(org_names, WEIGHT_ORGANIZATION);
+    let municipalities: Vec<&str> = d
+        .spatial
+        .iter()
+        .filter_map(|c| {
+            ydx_region::MUNICIPALITIES
+                .iter()
+                .find(|m| m.code == c.as_str())
+        })
+        .flat_map(|m| [m.name_ja, m.name_en])
+        .collect();
+    add(&municipalities, WEIGHT_MUNICIPALITY);
+    let resources: Vec<&str> = d
+        .resources
+        .iter()
+        .flat_map(|r| [r.name.as_str(), r.description.as_str()])
+        .collect();
+    add(&resources, WEIGHT_RESOURCE);
+    let columns: Vec<&str> = d
+        .resources
+        .iter()
+        .filter_map(|r| r.table.as_ref())
+        .flat_map(|t| t.columns.iter().map(|c| c.name.as_str()))
+        .collect();
+    add(&columns, WEIGHT_COLUMN);
+    add(&[&d.notes], WEIGHT_NOTES);
+    let mut out: Vec<(String, i64)> = weights.into_iter().collect();
+    out.sort();
+    out
+}
+
+/// Replaces the dataset's rows in `catalog_terms`.
+pub async fn write_terms(tx: &mut Tx, dataset_id: &str, terms: &[(String, i64)]) -> Result<()> {
+    with_tx!(tx, |c| {
+        sqlx::query("DELETE FROM catalog_terms WHERE dataset_id = $1")
+            .bind(dataset_id)
+            .execute(&mut *c)
+            .await?;
+        for chunk in terms.chunks(ROWS_PER_INSERT) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|i| format!("({})", placeholders(i * 3 + 1, 3)))
+                .collect();
+            let sql = format!(
+                "INSERT INTO catalog_terms (term, dataset_id, weight) VALUES {}",
+                values.join(", ")
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for (term, weight) in chunk {
+                q = q
+                    .bind(term.clone())
+                    .bind(dataset_id.to_string())
+                    .bind(*weight);
+            }
+            q.execute(&mut *c).await?;
+        }
+    });
+    Ok(())
+}

@@ -1,0 +1,397 @@
+//! Dataset search (CKAN's `package_search`) over the SQL inverted index.
+//!
+//! A dataset matches a query when it has every query term (`ydx_text::query_terms`) among its
+//! index terms: `GROUP BY dataset_id HAVING COUNT(*) = n` over `catalog_terms`, which holds one
+//! row per (term, dataset). Relevance is the summed weight of the matched terms (see
+//! [`crate::index`]: title matches first). Filters, visibility, sorting and facets are plain
+//! SQL around that, identical on SQLite and PostgreSQL, so both give the same answer.
+//!
+//! Cost: one COUNT, one page of ids, one GROUP BY per requested facet, then the page's
+//! datasets in five IN queries (never one query per dataset).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use sqlx::AssertSqlSafe;
+use ydx_accounts::Principal;
+use ydx_storage::with_db;
+
+use crate::error::{CatalogError, Result};
+use crate::model::Dataset;
+use crate::store::Catalog;
+
+/// Most rows one search returns (CKAN's limit).
+pub const MAX_ROWS: usize = 1000;
+
+/// Filters on facet fields. Several values of a multi-valued field (tags, groups,
+/// municipality, res_format) must all match (AND, as CKAN's `fq` with several `tags:`);
+/// several values of a single-valued field (organization, license_id) are alternatives (OR).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SearchFilters {
+    pub organization: Vec<String>,
+    /// 5-digit municipality codes of the datasets' spatial coverage.
+    pub municipality: Vec<String>,
+    pub tags: Vec<String>,
+    pub groups: Vec<String>,
+    pub res_format: Vec<String>,
+    pub license_id: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SortOrder {
+    /// Score, then newest first (CKAN's `score desc, metadata_modified desc`).
+    #[default]
+    Relevance,
+    NameAsc,
+    NameDesc,
+    TitleAsc,
+    TitleDesc,
+    ModifiedDesc,
+    ModifiedAsc,
+    CreatedDesc,
+}
+
+impl SortOrder {
+    /// Reads CKAN's `sort` parameter (`name asc`, `metadata_modified desc`, `score desc, …`).
+    pub fn parse_ckan(s: &str) -> Option<SortOrder> {
+        let first = s.split(',').next().unwrap_or("").trim().to_lowercase();
+        let mut parts = first.split_whitespace();
+        let field = parts.next().unwrap_or("");
+        let desc = parts.next() == Some("desc");
+        Some(match (field, desc) {
+            ("" | "score" | "relevance", _) => SortOrder::Relevance,
+            ("name", false) => SortOrder::NameAsc,
+            ("name", true) => SortOrder::NameDesc,
+            ("title" | "title_string", false) => SortOrder::TitleAsc,
+            ("title" | "title_string", true) => SortOrder::TitleDesc,
+            ("metadata_modified", true) => SortOrder::ModifiedDesc,
+            ("metadata_modified", false) => SortOrder::ModifiedAsc,
+            ("metadata_created", _) => SortOrder::CreatedDesc,
+            _ => return None,
+        })
+    }
+
+    fn order_by(self, scored: bool) -> &'static str {
+        match self {
+            SortOrder::Relevance if scored => "m.score DESC, d.metadata_modified DESC, d.id",
+            SortOrder::Relevance | SortOrder::ModifiedDesc => "d.metadata_modified DESC, d.id",
+            SortOrder::ModifiedAsc => "d.metadata_modified, d.id",
+            SortOrder::NameAsc => "d.name",
+            SortOrder::NameDesc => "d.name DESC",
+            SortOrder::TitleAsc => "d.title, d.name",
+            SortOrder::TitleDesc => "d.title DESC, d.name",
+            SortOrder::CreatedDesc => "d.metadata_created DESC, d.id",
+        }
+    }
+}
+
+/// The facets the catalog counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FacetField {
+    Organization,
+    Municipality,
+    Tags,
+    Groups,
+    ResFormat,
+    LicenseId,
+}
+
+impl FacetField {
+    pub const ALL: [FacetField; 6] = [
+        FacetField::Organization,
+        FacetField::Municipality,
+        FacetField::Tags,
+        FacetField::Groups,
+        FacetField::ResFormat,
+        FacetField::LicenseId,
+    ];
+
+    /// The name in CKAN's `facet.field` and in [`SearchResult::facets`].
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FacetField::Organization => "organization",
+            FacetField::Municipality => "municipality",
+            FacetField::Tags => "tags",
+            FacetField::Groups => "groups",
+            FacetField::ResFormat => "res_format",
+            FacetField::LicenseId => "license_id",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<FacetField> {
+        FacetField::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+}
+
+/// A `package_search` request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SearchQuery {
+    /// Free text; empty (or CKAN's `*:*`) means every dataset.
+    pub q: String,
+    pub filters: SearchFilters,
+    pub sort: SortOrder,
+    /// At most [`MAX_ROWS`]; more is refused.
+    pub rows: usize,
+    pub start: usize,
+    /// Also private datasets of the organisations the viewer may read.
+    pub include_private: bool,
+    /// Also drafts of the organisations the viewer may read.
+    pub include_drafts: bool,
+    pub facet_fields: Vec<FacetField>,
+    /// Values per facet, most frequent first (CKAN's `facet.limit`, default 50).
+    pub facet_limit: usize,
+}
+
+impl Default for SearchQuery {
+    fn default() -> Self {
+        SearchQuery {
+            q: String::new(),
+            filters: SearchFilters::default(),
+            sort: SortOrder::Relevance,
+            rows: 10,
+            start: 0,
+            include_private: false,
+            include_drafts: false,
+            facet_fields: FacetField::ALL.to_vec(),
+            facet_limit: 50,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FacetValue {
+    pub value: String,
+    pub count: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SearchResult {
+    /// Datasets matching, over all pages.
+    pub count: i64,
+    /// This page, complete with resources.
+    pub datasets: Vec<Dataset>,
+    /// Per requested facet field name, values with their counts over all matching datasets.
+    pub facets: BTreeMap<String, Vec<FacetValue>>,
+}
+
+/// A WHERE clause under construction with its bound values (all text).
+#[derive(Default)]
+struct Sql {
+    clauses: Vec<String>,
+    args: Vec<String>,
+}
+
+impl Sql {
+    fn arg(&mut self, v: impl Into<String>) -> String {
+        self.args.push(v.into());
+        format!("${}", self.args.len())
+    }
+
+    fn list(&mut self, values: &[String]) -> String {
+        values
+            .iter()
+            .map(|v| self.arg(v.clone()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+impl Catalog {
+    /// CKAN's `package_search`. `viewer` decides which private datasets and drafts
+    /// `include_private`/`include_drafts` can reveal.
+    pub async fn search(
+        &self,
+        viewer: Option<&Principal>,
+        query: &SearchQuery,
+    ) -> Result<SearchResult> {
+        if query.rows > MAX_ROWS {
+            return Err(CatalogError::BadQuery(format!(
+                "rows must be at most {MAX_ROWS}"
+            )));
+        }
+        let mut sql = Sql::default();
+        let q = query.q.trim();
+        let terms = if q.is_empty() || q == "*:*" {
+            Vec::new()
+        } else {
+            ydx_text::query_terms(q)
+        };
+        if !q.is_empty() && q != "*:*" && terms.is_empty() {
+            // Only particles or punctuation: nothing to look for, so nothing matches.
+            return Ok(SearchResult {
+                count: 0,
+                datasets: Vec::new(),
+                facets: query
+                    .facet_fields
+                    .iter()
+                    .map(|f| (f.as_str().to_string(), Vec::new()))
+                    .collect(),
+            });
+        }
+        let join = if terms.is_empty() {
+            String::new()
+        } else {
+            let list = sql.list(&terms);
+            format!(
+                " JOIN (SELECT dataset_id, CAST(SUM(weight) AS BIGINT) AS score FROM catalog_terms \
+                 WHERE term IN ({list}) GROUP BY dataset_id HAVING COUNT(*) = {}) m \
+                 ON m.dataset_id = d.id",
+                terms.len()
+            )
+        };
+        self.visibility(viewer, query, &mut sql);
+        let f = &query.filters;
+        if !f.organization.is_empty() {
+            let l = sql.list(&f.organization);
+            sql.clauses.push(format!("d.owner_org IN ({l})"));
+        }
+        if !f.license_id.is_empty() {
+            let l = sql.list(&f.license_id);
+            sql.clauses.push(format!("d.license_id IN ({l})"));
+        }
+        for (values, table, col, extra) in [
+            (&f.tags, "dataset_tags", "tag", ""),
+            (&f.groups, "dataset_groups", "group_name", ""),
+            (&f.municipality, "dataset_spatial", "code", ""),
+            (
+                &f.res_format,
+                "resources",
+                "format",
+                " AND state = 'active'",
+            ),
+        ] {
+            for v in values {
+                let v = if table == "resources" {
+                    v.to_uppercase()
+                } else {
+                    v.clone()
+                };
+                let a = sql.arg(v);
+                sql.clauses.push(format!(
+                    "d.id IN (SELECT dataset_id FROM {table} WHERE {col} = {a}{extra})"
+                ));
+            }
+        }
+        let from = format!("FROM datasets d{join} WHERE {}", sql.clauses.join(" AND "));
+
+        let count_sql = format!("SELECT COUNT(*) {from}");
+        let page_sql = format!(
+            "SELECT d.id {from} ORDER BY {} LIMIT {} OFFSET {}",
+            query.sort.order_by(!terms.is_empty()),
+            query.rows,
+            query.start
+        );
+        let count = self.scalar_count(&count_sql, &sql.args).await?;
+        let ids = self.id_page(&page_sql, &sql.args).await?;
+        let datasets = self.load(&ids).await?;
+
+        let mut facets = BTreeMap::new();
+        let matching = format!("SELECT d.id {from}");
+        let limit = query.facet_limit;
+        for field in &query.facet_fields {
+            let fsql = match field {
+                FacetField::Organization => format!(
+                    "SELECT d.owner_org, COUNT(*) AS n {from} GROUP BY d.owner_org ORDER BY n DESC, d.owner_org LIMIT {limit}"
+                ),
+                FacetField::LicenseId => format!(
+                    "SELECT d.license_id, COUNT(*) AS n {from} AND d.license_id <> '' GROUP BY d.license_id ORDER BY n DESC, d.license_id LIMIT {limit}"
+                ),
+                FacetField::Tags => child_facet("dataset_tags", "tag", &matching, limit),
+                FacetField::Groups => child_facet("dataset_groups", "group_name", &matching, limit),
+                FacetField::Municipality => {
+                    child_facet("dataset_spatial", "code", &matching, limit)
+                }
+                FacetField::ResFormat => format!(
+                    "SELECT x.format, COUNT(DISTINCT x.dataset_id) AS n FROM resources x \
+                     WHERE x.state = 'active' AND x.format <> '' AND x.dataset_id IN ({matching}) \
+                     GROUP BY x.format ORDER BY n DESC, x.format LIMIT {limit}"
+                ),
+            };
+            let rows = self.value_counts(&fsql, &sql.args).await?;
+            facets.insert(
+                field.as_str().to_string(),
+                rows.into_iter()
+                    .map(|(value, count)| FacetValue { value, count })
+                    .collect(),
+            );
+        }
+        Ok(SearchResult {
+            count,
+            datasets,
+            facets,
+        })
+    }
+
+    /// Adds the clauses that hide what `viewer` may not see.
+    fn visibility(&self, viewer: Option<&Principal>, query: &SearchQuery, sql: &mut Sql) {
+        let admin = viewer.is_some_and(Principal::is_prefecture_admin);
+        let readable: Vec<String> = viewer.map(Principal::readable_org_ids).unwrap_or_default();
+        let org_clause = |sql: &mut Sql| -> String {
+            if admin {
+                "1 = 1".to_string()
+            } else if readable.is_empty() {
+                "1 = 0".to_string()
+            } else {
+                format!("d.owner_org IN ({})", sql.list(&readable))
+            }
+        };
+        if query.include_drafts && viewer.is_some() {
+            let c = org_clause(sql);
+            sql.clauses.push(format!(
+                "(d.state = 'active' OR (d.state = 'draft' AND {c}))"
+            ));
+        } else {
+            sql.clauses.push("d.state = 'active'".to_string());
+        }
+        if query.include_private && viewer.is_some() {
+            let c = org_clause(sql);
+            sql.clauses.push(format!("(d.private = 0 OR {c})"));
+        } else {
+            sql.clauses.push("d.private = 0".to_string());
+        }
+    }
+
+    async fn scalar_count(&self, sql: &str, args: &[String]) -> Result<i64> {
+        let n: i64 = with_db!(&self.db, |p| {
+            let mut q = sqlx::query_scalar(AssertSqlSafe(sql.to_string()));
+            for a in args {
+                q = q.bind(a.clone());
+            }
+            q.fetch_one(p).await?
+        });
+        Ok(n)
+    }
+
+    async fn id_page(&self, sql: &str, args: &[String]) -> Result<Vec<String>> {
+        let ids: Vec<String> = with_db!(&self.db, |p| {
+            let mut q = sqlx::query_scalar(AssertSqlSafe(sql.to_string()));
+            for a in args {
+                q = q.bind(a.clone());
+            }
+            q.fetch_all(p).await?
+        });
+        Ok(ids)
+    }
+
+    async fn value_counts(&self, sql: &str, args: &[String]) -> Result<Vec<(String, i64)>> {
+        let rows: Vec<(String, i64)> = with_db!(&self.db, |p| {
+            let mut q = sqlx::query_as(AssertSqlSafe(sql.to_string()));
+            for a in args {
+                q = q.bind(a.clone());
+            }
+            q.fetch_all(p).await?
+        });
+        Ok(rows)
+    }
+}
+
+fn child_facet(table: &str, col: &str, matching: &str, limit: usize) -> String {
+    format!(
+        "SELECT x.{col}, COUNT(*) AS n FROM {table} x WHERE x.dataset_id IN ({matching}) \
+         GROUP BY x.{col} ORDER BY n DESC, x.{col} LIMIT {limit}"
+    )
+}

@@ -1,0 +1,272 @@
+use ydx_catalog::{DatasetFields, FacetValue, SearchFilters, SearchQuery, SortOrder, sample};
+
+use crate::{Env, envs, fields, same_on_all};
+
+async fn seed(env: &Env) {
+    let c = &env.catalog;
+    let y = &env.yamaguchi;
+    for f in [
+        DatasetFields {
+            tags: vec!["防災".into(), "避難所".into()],
+            spatial: vec!["35203".into()],
+            ..fields("evac", "指定緊急避難場所一覧")
+        },
+        DatasetFields {
+            tags: vec!["クマ".into()],
+            ..fields("bears", "ツキノワグマ出没情報")
+        },
+        DatasetFields {
+            notes: "東京都の事例を参考にしました。".into(),
+            ..fields("tokyo-note", "参考資料")
+        },
+        DatasetFields {
+            notes: "京都市と連携".into(),
+            ..fields("kyoto-note", "連携事業")
+        },
+        DatasetFields {
+            tags: vec!["AED".into(), "防災".into()],
+            ..fields("aed", "ＡＥＤ設置箇所一覧")
+        },
+        DatasetFields {
+            notes: "ｶﾅ表記の名簿".into(),
+            license_id: "gdl-1.0".into(),
+            ..fields("kana", "名簿")
+        },
+        DatasetFields {
+            notes: "避難訓練の記録です。".into(),
+            ..fields("drill", "訓練記録")
+        },
+    ] {
+        c.create_dataset(y, f).await.unwrap();
+    }
+}
+
+fn names(r: &ydx_catalog::SearchResult) -> Vec<String> {
+    r.datasets.iter().map(|d| d.name.clone()).collect()
+}
+
+async fn q(env: &Env, q: &str) -> Vec<String> {
+    names(
+        &env.catalog
+            .search(
+                None,
+                &SearchQuery {
+                    q: q.into(),
+                    rows: 100,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn japanese_search_requirements() {
+    let mut per_backend = Vec::new();
+    for env in envs().await {
+        seed(&env).await;
+        let evac = q(&env, "避難").await;
+        assert_eq!(
+            evac,
+            vec!["evac", "drill"],
+            "{}: title match first, then notes",
+            env.backend
+        );
+        assert_eq!(q(&env, "クマ").await, vec!["bears"]);
+        assert_eq!(
+            q(&env, "京都").await,
+            vec!["kyoto-note"],
+            "京都 must not find 東京都"
+        );
+        assert_eq!(q(&env, "AED").await, vec!["aed"]);
+        assert_eq!(q(&env, "ＡＥＤ").await, vec!["aed"]);
+        assert_eq!(
+            q(&env, "aed 一覧").await,
+            vec!["aed"],
+            "every term must match"
+        );
+        assert_eq!(q(&env, "カナ").await, vec!["kana"], "ｶﾅ = カナ");
+        // Every seeded dataset belongs to 山口市 (organisation name); the one also covering it
+        // (spatial) ranks first.
+        let yamaguchi = q(&env, "山口市").await;
+        assert_eq!((yamaguchi.len(), yamaguchi[0].as_str()), (7, "evac"));
+        assert!(q(&env, "存在しない言葉").await.is_empty());
+        assert_eq!(q(&env, "").await.len(), 7);
+        assert_eq!(q(&env, "*:*").await.len(), 7);
+
+        let r = env
+            .catalog
+            .search(
+                None,
+                &SearchQuery {
+                    q: "防災".into(),
+                    filters: SearchFilters {
+                        tags: vec!["AED".into()],
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(names(&r), vec!["aed"]);
+        let all = env
+            .catalog
+            .search(
+                None,
+                &SearchQuery {
+                    sort: SortOrder::NameAsc,
+                    rows: 3,
+                    start: 1,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(all.count, 7);
+        assert_eq!(names(&all), vec!["bears", "drill", "evac"]);
+        let facets = &all.facets;
+        assert_eq!(
+            facets["tags"][0],
+            FacetValue {
+                value: "防災".into(),
+                count: 2
+            }
+        );
+        assert_eq!(
+            facets["organization"],
+            vec![FacetValue {
+                value: "yamaguchi-city".into(),
+                count: 7
+            }]
+        );
+        assert_eq!(
+            facets["license_id"],
+            vec![
+                FacetValue {
+                    value: "cc-by-4.0".into(),
+                    count: 6
+                },
+                FacetValue {
+                    value: "gdl-1.0".into(),
+                    count: 1
+                }
+            ]
+        );
+        assert_eq!(
+            facets["municipality"],
+            vec![FacetValue {
+                value: "35203".into(),
+                count: 1
+            }]
+        );
+        assert!(
+            env.catalog
+                .search(
+                    None,
+                    &SearchQuery {
+                        rows: 1001,
+                        ..Default::default()
+                    }
+                )
+                .await
+                .is_err()
+        );
+        per_backend.push((evac, all.facets.clone()));
+    }
+    same_on_all("search", &per_backend);
+}
+
+#[tokio::test]
+async fn sample_data_populates_and_is_searchable() {
+    let mut per_backend = Vec::new();
+    for env in envs().await {
+        let c = &env.catalog;
+        let report = sample::populate(c, &env.admin).await.unwrap();
+        assert_eq!(report.datasets, 6 * 3 + 2);
+        assert_eq!(report.resources, 6 * 3 + 3 + 1);
+        assert_eq!(
+            sample::populate(c, &env.admin).await.unwrap().skipped,
+            20,
+            "idempotent"
+        );
+        let bears = c.show(None, "bear-sightings").await.unwrap();
+        assert!(bears.series && bears.notes.contains("サンプルデータ"));
+        assert_eq!(
+            ydx_catalog::latest_resource(&bears)
+                .unwrap()
+                .period
+                .as_deref(),
+            Some("2024")
+        );
+        let hagi_aed = c.show(None, "hagi-city-aed").await.unwrap();
+        assert_eq!(
+            hagi_aed.resources[0].table.as_ref().unwrap().encoding,
+            "shift_jis"
+        );
+        let kinds: Vec<String> = hagi_aed.resources[0]
+            .table
+            .as_ref()
+            .unwrap()
+            .columns
+            .iter()
+            .map(|c| c.kind.clone())
+            .collect();
+        assert!(
+            kinds.contains(&"latitude".to_string()) && kinds.contains(&"longitude".to_string()),
+            "{kinds:?}"
+        );
+        let r = c
+            .search(
+                None,
+                &SearchQuery {
+                    q: "避難".into(),
+                    rows: 100,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.count, 6);
+        assert!(
+            r.datasets
+                .iter()
+                .all(|d| d.title.starts_with("指定緊急避難場所一覧"))
+        );
+        let r = c
+            .search(
+                None,
+                &SearchQuery {
+                    q: "クマ".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(names(&r), vec!["bear-sightings"]);
+        let r = c
+            .search(
+                None,
+                &SearchQuery {
+                    filters: SearchFilters {
+                        res_format: vec!["csv".into()],
+                        groups: vec!["bousai".into()],
+                        ..Default::default()
+                    },
+                    rows: 100,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.count, 6 * 2 + 1);
+        per_backend.push((names(&r), r.facets));
+        let all = c
+            .series_table_query(None, "bear-sightings", &Default::default())
+            .await
+            .unwrap();
+        assert_eq!(all.total, 60 + 85 + 110);
+    }
+    same_on_all("sample search", &per_backend);
+}
