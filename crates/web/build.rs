@@ -9,11 +9,26 @@ use std::process::Command;
 const ALLOW: &[(&str, &str)] = &[
     ("leaflet/dist/leaflet.js", "leaflet/leaflet.js"),
     ("leaflet/dist/leaflet.css", "leaflet/leaflet.css"),
-    ("leaflet/dist/images/marker-icon.png", "leaflet/images/marker-icon.png"),
-    ("leaflet/dist/images/marker-icon-2x.png", "leaflet/images/marker-icon-2x.png"),
-    ("leaflet/dist/images/marker-shadow.png", "leaflet/images/marker-shadow.png"),
-    ("leaflet/dist/images/layers.png", "leaflet/images/layers.png"),
-    ("leaflet/dist/images/layers-2x.png", "leaflet/images/layers-2x.png"),
+    (
+        "leaflet/dist/images/marker-icon.png",
+        "leaflet/images/marker-icon.png",
+    ),
+    (
+        "leaflet/dist/images/marker-icon-2x.png",
+        "leaflet/images/marker-icon-2x.png",
+    ),
+    (
+        "leaflet/dist/images/marker-shadow.png",
+        "leaflet/images/marker-shadow.png",
+    ),
+    (
+        "leaflet/dist/images/layers.png",
+        "leaflet/images/layers.png",
+    ),
+    (
+        "leaflet/dist/images/layers-2x.png",
+        "leaflet/images/layers-2x.png",
+    ),
     ("leaflet/LICENSE", "leaflet/LICENSE"),
     ("htmx.org/dist/htmx.min.js", "htmx/htmx.min.js"),
     ("htmx.org/LICENSE", "htmx/LICENSE"),

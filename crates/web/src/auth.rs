@@ -32,7 +32,9 @@ impl Visitor {
     pub fn csrf_ok(&self, submitted: &str) -> bool {
         let a = self.csrf.as_bytes();
         let b = submitted.as_bytes();
-        a.len() == b.len() && !a.is_empty() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+        a.len() == b.len()
+            && !a.is_empty()
+            && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
     }
 }
 
@@ -40,16 +42,24 @@ impl<S: Send + Sync> FromRequestParts<S> for Visitor {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(parts.extensions.get::<Visitor>().cloned().unwrap_or_else(|| Visitor {
-            lang: Lang::from_headers(&parts.headers),
-            principal: None,
-            csrf: String::new(),
-        }))
+        Ok(parts
+            .extensions
+            .get::<Visitor>()
+            .cloned()
+            .unwrap_or_else(|| Visitor {
+                lang: Lang::from_headers(&parts.headers),
+                principal: None,
+                csrf: String::new(),
+            }))
     }
 }
 
 /// Resolves the session cookie (and gives an anonymous visitor a CSRF cookie) for pages.
-pub async fn visitor_layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+pub async fn visitor_layer(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let path = req.uri().path();
     let is_page = !(path.starts_with("/api/")
         || path.starts_with("/static/")
@@ -127,7 +137,10 @@ pub fn api_token(headers: &HeaderMap) -> Option<String> {
 impl FromRequestParts<AppState> for ApiCaller {
     type Rejection = crate::error::ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         if let Some(token) = api_token(&parts.headers) {
             let p = state
                 .accounts

@@ -446,7 +446,10 @@ mod tests {
     #[test]
     fn cookie_beats_accept_language() {
         let mut h = HeaderMap::new();
-        h.insert("accept-language", HeaderValue::from_static("en-US,en;q=0.9"));
+        h.insert(
+            "accept-language",
+            HeaderValue::from_static("en-US,en;q=0.9"),
+        );
         assert_eq!(Lang::from_headers(&h), Lang::En);
         h.insert("cookie", HeaderValue::from_static("a=b; ydx_lang=ja-easy"));
         assert_eq!(Lang::from_headers(&h), Lang::EasyJa);
@@ -456,7 +459,10 @@ mod tests {
     fn default_is_japanese_and_q_values_count() {
         assert_eq!(Lang::from_headers(&HeaderMap::new()), Lang::Ja);
         let mut h = HeaderMap::new();
-        h.insert("accept-language", HeaderValue::from_static("en;q=0.5, ja;q=0.8, fr"));
+        h.insert(
+            "accept-language",
+            HeaderValue::from_static("en;q=0.5, ja;q=0.8, fr"),
+        );
         assert_eq!(Lang::from_headers(&h), Lang::Ja);
     }
 }

@@ -3,6 +3,7 @@
 //! engine plugs in its routes, migrations, sample data, navigation and OpenAPI paths.
 
 pub mod auth;
+pub mod catalog;
 pub mod engine;
 pub mod error;
 pub mod i18n;

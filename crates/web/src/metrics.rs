@@ -31,10 +31,13 @@ pub struct Metrics {
 impl Metrics {
     fn observe(&self, method: &str, route: &str, status: u16, secs: f64) {
         if let Ok(mut m) = self.requests.lock() {
-            *m.entry((method.to_string(), route.to_string(), status)).or_default() += 1;
+            *m.entry((method.to_string(), route.to_string(), status))
+                .or_default() += 1;
         }
         if let Ok(mut m) = self.latency.lock() {
-            let e = m.entry(route.to_string()).or_insert(([0; BUCKETS.len()], 0.0, 0));
+            let e = m
+                .entry(route.to_string())
+                .or_insert(([0; BUCKETS.len()], 0.0, 0));
             for (i, b) in BUCKETS.iter().enumerate() {
                 if secs <= *b {
                     e.0[i] += 1;
@@ -48,10 +51,23 @@ impl Metrics {
     fn render(&self) -> String {
         use std::fmt::Write;
         let mut out = String::new();
-        let uptime = self.started.get_or_init(Instant::now).elapsed().as_secs_f64();
-        let _ = writeln!(out, "# HELP ydx_uptime_seconds Seconds since the server started.");
-        let _ = writeln!(out, "# TYPE ydx_uptime_seconds gauge\nydx_uptime_seconds {uptime:.3}");
-        let _ = writeln!(out, "# HELP ydx_http_requests_total HTTP requests by route and status.");
+        let uptime = self
+            .started
+            .get_or_init(Instant::now)
+            .elapsed()
+            .as_secs_f64();
+        let _ = writeln!(
+            out,
+            "# HELP ydx_uptime_seconds Seconds since the server started."
+        );
+        let _ = writeln!(
+            out,
+            "# TYPE ydx_uptime_seconds gauge\nydx_uptime_seconds {uptime:.3}"
+        );
+        let _ = writeln!(
+            out,
+            "# HELP ydx_http_requests_total HTTP requests by route and status."
+        );
         let _ = writeln!(out, "# TYPE ydx_http_requests_total counter");
         if let Ok(m) = self.requests.lock() {
             let mut rows: Vec<_> = m.iter().collect();
@@ -64,7 +80,10 @@ impl Metrics {
                 );
             }
         }
-        let _ = writeln!(out, "# HELP ydx_http_request_duration_seconds Request latency by route.");
+        let _ = writeln!(
+            out,
+            "# HELP ydx_http_request_duration_seconds Request latency by route."
+        );
         let _ = writeln!(out, "# TYPE ydx_http_request_duration_seconds histogram");
         if let Ok(m) = self.latency.lock() {
             let mut rows: Vec<_> = m.iter().collect();
@@ -78,9 +97,18 @@ impl Metrics {
                         buckets[i]
                     );
                 }
-                let _ = writeln!(out, "ydx_http_request_duration_seconds_bucket{{route=\"{r}\",le=\"+Inf\"}} {count}");
-                let _ = writeln!(out, "ydx_http_request_duration_seconds_sum{{route=\"{r}\"}} {sum}");
-                let _ = writeln!(out, "ydx_http_request_duration_seconds_count{{route=\"{r}\"}} {count}");
+                let _ = writeln!(
+                    out,
+                    "ydx_http_request_duration_seconds_bucket{{route=\"{r}\",le=\"+Inf\"}} {count}"
+                );
+                let _ = writeln!(
+                    out,
+                    "ydx_http_request_duration_seconds_sum{{route=\"{r}\"}} {sum}"
+                );
+                let _ = writeln!(
+                    out,
+                    "ydx_http_request_duration_seconds_count{{route=\"{r}\"}} {count}"
+                );
             }
         }
         out
@@ -102,9 +130,12 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
     let method = req.method().to_string();
     let start = Instant::now();
     let res = next.run(req).await;
-    state
-        .metrics
-        .observe(&method, &route, res.status().as_u16(), start.elapsed().as_secs_f64());
+    state.metrics.observe(
+        &method,
+        &route,
+        res.status().as_u16(),
+        start.elapsed().as_secs_f64(),
+    );
     res
 }
 
@@ -136,7 +167,11 @@ async fn get_healthz(State(state): State<AppState>) -> Response {
         database_ok: ok,
         version: env!("CARGO_PKG_VERSION"),
     };
-    let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (status, Json(body)).into_response()
 }
 
@@ -148,7 +183,10 @@ async fn get_ping() -> &'static str {
 
 async fn get_metrics(State(state): State<AppState>) -> Response {
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         state.metrics.render(),
     )
         .into_response()

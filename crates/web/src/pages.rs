@@ -67,16 +67,33 @@ impl PageCtx {
         }
     }
 
-    pub fn new(state: &AppState, visitor: &Visitor, headers: &HeaderMap, here: &str, title: &str) -> PageCtx {
+    pub fn new(
+        state: &AppState,
+        visitor: &Visitor,
+        headers: &HeaderMap,
+        here: &str,
+        title: &str,
+    ) -> PageCtx {
         let lang = visitor.lang;
         let t = lang.texts();
-        let mut nav = vec![("/".to_string(), t.home.to_string()), ("/map".to_string(), t.map.to_string())];
-        nav.extend(state.nav().iter().map(|e| (e.path.to_string(), e.label(lang).to_string())));
+        let mut nav = vec![
+            ("/".to_string(), t.home.to_string()),
+            ("/map".to_string(), t.map.to_string()),
+        ];
+        nav.extend(
+            state
+                .nav()
+                .iter()
+                .map(|e| (e.path.to_string(), e.label(lang).to_string())),
+        );
         PageCtx {
             lang,
             t,
             title: title.to_string(),
-            user_name: visitor.principal.as_ref().map(|p| p.user.display_name.clone()),
+            user_name: visitor
+                .principal
+                .as_ref()
+                .map(|p| p.user.display_name.clone()),
             is_staff: visitor.principal.as_ref().is_some_and(|p| p.is_staff()),
             csrf: visitor.csrf.clone(),
             nav,
@@ -84,7 +101,12 @@ impl PageCtx {
                 .region
                 .municipalities()
                 .iter()
-                .map(|m| (m.code().to_string(), lang.pick(m.name_ja(), m.name_en()).to_string()))
+                .map(|m| {
+                    (
+                        m.code().to_string(),
+                        lang.pick(m.name_ja(), m.name_en()).to_string(),
+                    )
+                })
                 .collect(),
             selected_municipality: cookie(headers, MUNICIPALITY_COOKIE).unwrap_or_default(),
             here: here.to_string(),
@@ -149,7 +171,11 @@ struct HomePage {
     services: Vec<(String, String)>,
 }
 
-async fn show_home(State(state): State<AppState>, visitor: Visitor, headers: HeaderMap) -> Response {
+async fn show_home(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    headers: HeaderMap,
+) -> Response {
     let t = visitor.lang.texts();
     let ctx = PageCtx::new(&state, &visitor, &headers, "/", t.site_name);
     let services = ctx.nav.iter().skip(1).cloned().collect();
@@ -202,7 +228,10 @@ async fn show_map(
     let lat = q.lat.unwrap_or_default();
     let lon = q.lon.unwrap_or_default();
     if !lat.is_empty() || !lon.is_empty() {
-        here = format!("/map?{}", serde_urlencoded::to_string([("lat", &lat), ("lon", &lon)]).unwrap_or_default());
+        here = format!(
+            "/map?{}",
+            serde_urlencoded::to_string([("lat", &lat), ("lon", &lon)]).unwrap_or_default()
+        );
         match ydx_region::parse_coordinate(&format!("{},{}", lat.trim(), lon.trim())) {
             Ok(p) => {
                 let out = crate::region_api::locate(&state, p.lat, p.lon);
@@ -237,7 +266,11 @@ async fn show_map(
             name_en: m.name_en().to_string(),
         })
         .collect();
-    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
     (
         status,
         render(&MapPage {
@@ -365,7 +398,8 @@ async fn create_session(
             state.throttle.clear(&key);
             match state.accounts.create_session(&user.id).await {
                 Ok(secret) => {
-                    let cookie = cookie_header(&state, SESSION_COOKIE, &secret, Some(14 * 24 * 3600));
+                    let cookie =
+                        cookie_header(&state, SESSION_COOKIE, &secret, Some(14 * 24 * 3600));
                     redirect_with_cookie(&back, &cookie)
                 }
                 Err(e) => PageError::internal(lang, e).into_response(),
@@ -385,9 +419,15 @@ struct CsrfForm {
     csrf: String,
 }
 
-async fn delete_session(State(state): State<AppState>, visitor: Visitor, headers: HeaderMap, Form(form): Form<CsrfForm>) -> Response {
+async fn delete_session(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Response {
     if !visitor.csrf_ok(&form.csrf) {
-        return PageError::bad_request(visitor.lang, visitor.lang.texts().csrf_failed).into_response();
+        return PageError::bad_request(visitor.lang, visitor.lang.texts().csrf_failed)
+            .into_response();
     }
     if let Some(secret) = cookie(&headers, SESSION_COOKIE)
         && let Err(e) = state.accounts.end_session(&secret).await
@@ -406,7 +446,11 @@ struct SignUpPage {
     errors: Vec<String>,
 }
 
-async fn show_signup(State(state): State<AppState>, visitor: Visitor, headers: HeaderMap) -> Response {
+async fn show_signup(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    headers: HeaderMap,
+) -> Response {
     let t = visitor.lang.texts();
     let ctx = PageCtx::new(&state, &visitor, &headers, "/signup", t.sign_up);
     render(&SignUpPage {

@@ -71,7 +71,12 @@ async fn list_municipalities(State(state): State<AppState>) -> Json<Municipality
         prefecture_code: p.code,
         prefecture_name_ja: p.name_ja,
         attribution: ATTRIBUTION,
-        municipalities: state.region.municipalities().iter().map(Into::into).collect(),
+        municipalities: state
+            .region
+            .municipalities()
+            .iter()
+            .map(Into::into)
+            .collect(),
     })
 }
 

@@ -74,7 +74,11 @@ struct OverviewPage {
     links: Vec<(String, String)>,
 }
 
-async fn show_overview(State(state): State<AppState>, visitor: Visitor, headers: HeaderMap) -> Response {
+async fn show_overview(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    headers: HeaderMap,
+) -> Response {
     let p = match require_staff(&visitor, "/staff") {
         Ok(p) => p,
         Err(r) => return r,
@@ -86,7 +90,11 @@ async fn show_overview(State(state): State<AppState>, visitor: Visitor, headers:
         ("/staff/tokens".to_string(), t.api_tokens.to_string()),
     ];
     for e in &state.engines {
-        links.extend(e.staff_nav().iter().map(|n| (n.path.to_string(), n.label(lang).to_string())));
+        links.extend(
+            e.staff_nav()
+                .iter()
+                .map(|n| (n.path.to_string(), n.label(lang).to_string())),
+        );
     }
     render(&OverviewPage {
         ctx: PageCtx::new(&state, &visitor, &headers, "/staff", t.staff_area),
@@ -197,7 +205,13 @@ async fn tokens_page(
         Err(e) => return PageError::internal(lang, e).into_response(),
     };
     render(&TokensPage {
-        ctx: PageCtx::new(state, visitor, headers, "/staff/tokens", lang.texts().api_tokens),
+        ctx: PageCtx::new(
+            state,
+            visitor,
+            headers,
+            "/staff/tokens",
+            lang.texts().api_tokens,
+        ),
         orgs: org_choices(p, lang, &org),
         can_admin: p.can_admin(&org),
         org,
@@ -251,8 +265,16 @@ async fn create_token(
     if !p.can_admin(&form.org) {
         return PageError::forbidden(lang).into_response();
     }
-    let name = if form.name.trim().is_empty() { "API" } else { form.name.trim() };
-    match state.accounts.create_token(&form.org, &p.user.id, name).await {
+    let name = if form.name.trim().is_empty() {
+        "API"
+    } else {
+        form.name.trim()
+    };
+    match state
+        .accounts
+        .create_token(&form.org, &p.user.id, name)
+        .await
+    {
         Ok((_, secret)) => {
             tracing::info!(org = %form.org, "api token created");
             tokens_page(&state, &visitor, &headers, &p, form.org, Some(secret)).await
@@ -261,7 +283,11 @@ async fn create_token(
     }
 }
 
-async fn revoke_token(State(state): State<AppState>, visitor: Visitor, Form(form): Form<TokenForm>) -> Response {
+async fn revoke_token(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<TokenForm>,
+) -> Response {
     let p = match require_staff(&visitor, "/staff/tokens") {
         Ok(p) => p,
         Err(r) => return r,

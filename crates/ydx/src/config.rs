@@ -149,8 +149,8 @@ impl Config {
     ) -> Result<Config, ConfigError> {
         let (mut table, source) = match path {
             Some(p) => {
-                let text =
-                    std::fs::read_to_string(p).map_err(|e| ConfigError::Read(p.to_path_buf(), e))?;
+                let text = std::fs::read_to_string(p)
+                    .map_err(|e| ConfigError::Read(p.to_path_buf(), e))?;
                 let table: toml::Table = toml::from_str(&text)
                     .map_err(|e| ConfigError::Parse(p.display().to_string(), e.to_string()))?;
                 (table, p.display().to_string())
@@ -170,10 +170,16 @@ impl Config {
                 continue;
             }
             let lower = rest.to_ascii_lowercase();
-            let Some(section) = SECTIONS.iter().find(|s| lower.starts_with(&format!("{s}_"))) else {
+            let Some(section) = SECTIONS
+                .iter()
+                .find(|s| lower.starts_with(&format!("{s}_")))
+            else {
                 return Err(ConfigError::Env(
                     key.clone(),
-                    format!("unknown section; use YDX_<{}>_<KEY>", SECTIONS.join("|").to_uppercase()),
+                    format!(
+                        "unknown section; use YDX_<{}>_<KEY>",
+                        SECTIONS.join("|").to_uppercase()
+                    ),
                 ));
             };
             let field = lower[section.len() + 1..].to_string();
@@ -186,9 +192,9 @@ impl Config {
             }
             from_env.push(key);
         }
-        let config: Config = toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| {
-            ConfigError::Env(from_env.join(", "), e.to_string())
-        })?;
+        let config: Config = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Env(from_env.join(", "), e.to_string()))?;
         config.validate()?;
         Ok(config)
     }
@@ -223,7 +229,9 @@ impl Config {
             )));
         }
         if self.database.max_connections == 0 {
-            return Err(ConfigError::Invalid("database.max_connections must be at least 1".into()));
+            return Err(ConfigError::Invalid(
+                "database.max_connections must be at least 1".into(),
+            ));
         }
         Ok(())
     }
@@ -231,7 +239,10 @@ impl Config {
     /// The database URL in force: the configured one, or SQLite in the data folder.
     pub fn database_url(&self) -> String {
         if self.database.url.is_empty() {
-            format!("sqlite://{}", self.storage.data_dir.join("ydx.db").display())
+            format!(
+                "sqlite://{}",
+                self.storage.data_dir.join("ydx.db").display()
+            )
         } else {
             self.database.url.clone()
         }
@@ -301,7 +312,10 @@ mod tests {
         let (_d, p) = write("[server]\nlisten = \"127.0.0.1:9000\"\n");
         let env = vec![
             ("YDX_SERVER_SECURE_COOKIES".to_string(), "true".to_string()),
-            ("YDX_DATABASE_URL".to_string(), "postgres://u:p@h/db".to_string()),
+            (
+                "YDX_DATABASE_URL".to_string(),
+                "postgres://u:p@h/db".to_string(),
+            ),
             ("YDX_MAP_SNAP_DISTANCE_M".to_string(), "150".to_string()),
             ("YDX_TEST_DATABASE_URL".to_string(), "ignored".to_string()),
             ("PATH".to_string(), "/bin".to_string()),
@@ -320,16 +334,28 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("YDX_SERVER_LISTN"), "{e}");
-        let e = Config::load(None, vec![("YDX_FOO".into(), "x".into())]).unwrap_err().to_string();
+        let e = Config::load(None, vec![("YDX_FOO".into(), "x".into())])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("YDX_FOO"), "{e}");
     }
 
     #[test]
     fn invalid_values_are_explained() {
         let (_d, p) = write("[server]\nlisten = \"localhost\"\n");
-        assert!(Config::load(Some(&p), Vec::new()).unwrap_err().to_string().contains("server.listen"));
+        assert!(
+            Config::load(Some(&p), Vec::new())
+                .unwrap_err()
+                .to_string()
+                .contains("server.listen")
+        );
         let (_d, p) = write("[database]\nurl = \"mysql://x\"\n");
-        assert!(Config::load(Some(&p), Vec::new()).unwrap_err().to_string().contains("database.url"));
+        assert!(
+            Config::load(Some(&p), Vec::new())
+                .unwrap_err()
+                .to_string()
+                .contains("database.url")
+        );
     }
 
     proptest! {

@@ -20,7 +20,11 @@ use ydx_web::{AppState, WebConfig};
 use crate::config::Config;
 
 #[derive(Parser)]
-#[command(name = "ydx", version, about = "Digital public services for Yamaguchi Prefecture and its 19 municipalities")]
+#[command(
+    name = "ydx",
+    version,
+    about = "Digital public services for Yamaguchi Prefecture and its 19 municipalities"
+)]
 struct Cli {
     /// Configuration file (TOML). Also read from YDX_CONFIG.
     #[arg(long, global = true, env = "YDX_CONFIG")]
@@ -104,7 +108,10 @@ enum RegionCommand {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -128,7 +135,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut config = Config::load(cli.config.as_deref(), env_vars())?;
     match cli.command {
-        Command::Config { command: ConfigCommand::Check } => {
+        Command::Config {
+            command: ConfigCommand::Check,
+        } => {
             print!("{}", config.to_redacted_toml());
             println!("# configuration OK");
             Ok(())
@@ -169,15 +178,29 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::User { command: UserCommand::Add { email, name, password, org, role } } => {
+        Command::User {
+            command:
+                UserCommand::Add {
+                    email,
+                    name,
+                    password,
+                    org,
+                    role,
+                },
+        } => {
             let db = connect(&config).await?;
             db.migrate(&engines::migrations()).await?;
             let accounts = Accounts::new(db, PasswordCost::Standard)?;
-            let kind = if org.is_some() { UserKind::Staff } else { UserKind::Resident };
+            let kind = if org.is_some() {
+                UserKind::Staff
+            } else {
+                UserKind::Resident
+            };
             let user = accounts.create_user(&email, &name, &password, kind).await?;
             if let Some(org) = org {
-                let role = Role::parse(&role)
-                    .with_context(|| format!("unknown role {role:?}: use admin, staff or viewer"))?;
+                let role = Role::parse(&role).with_context(|| {
+                    format!("unknown role {role:?}: use admin, staff or viewer")
+                })?;
                 accounts.set_membership(&user.id, &org, role).await?;
                 println!("added {} as {} of {org}", user.email, role.as_str());
             } else {
@@ -193,13 +216,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Restore { file, force } => {
             ops::restore(&config, &file, force)?;
-            println!("restored {} into {}", file.display(), config.storage.data_dir.display());
+            println!(
+                "restored {} into {}",
+                file.display(),
+                config.storage.data_dir.display()
+            );
             Ok(())
         }
-        Command::Region { command: RegionCommand::Import { file } } => {
+        Command::Region {
+            command: RegionCommand::Import { file },
+        } => {
             let dest = ops::import_region(&config, &file)?;
             println!("boundaries imported to {}", dest.display());
-            println!("set [region] boundaries_file = {:?} (or YDX_REGION_BOUNDARIES_FILE) and restart", dest.display().to_string());
+            println!(
+                "set [region] boundaries_file = {:?} (or YDX_REGION_BOUNDARIES_FILE) and restart",
+                dest.display().to_string()
+            );
             Ok(())
         }
     }
@@ -208,7 +240,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 fn init_logging(config: &Config) {
     let filter = EnvFilter::try_from_env("RUST_LOG")
         .unwrap_or_else(|_| EnvFilter::new(format!("{},sqlx=warn", config.log.level)));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
     let _ = if config.log.format == "json" {
         builder.json().try_init()
     } else {
@@ -218,7 +252,10 @@ fn init_logging(config: &Config) {
 
 async fn connect(config: &Config) -> anyhow::Result<Db> {
     std::fs::create_dir_all(&config.storage.data_dir).with_context(|| {
-        format!("cannot create data folder {}", config.storage.data_dir.display())
+        format!(
+            "cannot create data folder {}",
+            config.storage.data_dir.display()
+        )
     })?;
     let url = config.database_url();
     Db::connect(&url, config.database.max_connections)
@@ -264,12 +301,19 @@ async fn serve(config: &Config, state: AppState, started: Instant) -> anyhow::Re
         ready_ms = started.elapsed().as_millis() as u64,
         "ydx ready"
     );
-    println!("ready in {} ms: http://{}/", started.elapsed().as_millis(), config.server.listen);
+    println!(
+        "ready in {} ms: http://{}/",
+        started.elapsed().as_millis(),
+        config.server.listen
+    );
     let grace = std::time::Duration::from_secs(config.server.shutdown_grace_secs);
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown_signal().await;
-            tracing::info!(grace_secs = grace.as_secs(), "shutting down: finishing requests in flight");
+            tracing::info!(
+                grace_secs = grace.as_secs(),
+                "shutting down: finishing requests in flight"
+            );
             // A hard stop if requests do not finish within the grace period.
             tokio::spawn(async move {
                 tokio::time::sleep(grace).await;

@@ -65,14 +65,18 @@ pub fn restore(config: &Config, file: &Path, force: bool) -> anyhow::Result<()> 
     let _ = std::fs::remove_dir_all(&staging);
     std::fs::create_dir_all(&staging)?;
     let unpack = (|| -> anyhow::Result<()> {
-        let f = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+        let f =
+            std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
         let mut archive = tar::Archive::new(f);
         // tar's unpack refuses entries that climb out of the target (`..`, absolute paths).
         archive
             .unpack(&staging)
             .with_context(|| format!("{} is not a ydx backup archive", file.display()))?;
         if !staging.join("ydx.db").exists() && !staging.join("blobs").exists() {
-            bail!("{} holds neither ydx.db nor blobs/: not a ydx backup", file.display());
+            bail!(
+                "{} holds neither ydx.db nor blobs/: not a ydx backup",
+                file.display()
+            );
         }
         Ok(())
     })();

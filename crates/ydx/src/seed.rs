@@ -47,21 +47,14 @@ pub const DEMO_ACCOUNTS: &[DemoAccount] = &[
     },
 ];
 
-/// Organisation id of a municipality: its English name as a slug ("Yamaguchi City" →
-/// "yamaguchi-city"), stable and readable in URLs and CKAN names.
-pub fn municipality_org_id(name_en: &str) -> String {
-    name_en
-        .to_lowercase()
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect::<String>()
-        .split('-')
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join("-")
-}
-
-fn org(id: &str, kind: OrgKind, ja: &str, en: &str, muni: Option<&str>, desc: &str) -> Organization {
+fn org(
+    id: &str,
+    kind: OrgKind,
+    ja: &str,
+    en: &str,
+    muni: Option<&str>,
+    desc: &str,
+) -> Organization {
     Organization {
         id: id.into(),
         kind,
@@ -80,15 +73,50 @@ pub async fn is_empty(state: &AppState) -> anyhow::Result<bool> {
 
 pub async fn load(state: &AppState) -> anyhow::Result<()> {
     let mut orgs = vec![
-        org(PREFECTURE_ORG, OrgKind::Prefecture, "山口県", "Yamaguchi Prefecture", None, ""),
-        org("pref-digital", OrgKind::PrefectureDepartment, "山口県 総合企画部 デジタル推進局", "Digital Promotion Bureau, Yamaguchi Prefecture", None, ""),
-        org("pref-environment", OrgKind::PrefectureDepartment, "山口県 環境生活部 自然保護課", "Nature Conservation Division, Yamaguchi Prefecture", None, ""),
-        org("pref-statistics", OrgKind::PrefectureDepartment, "山口県 総合企画部 統計分析課", "Statistics Division, Yamaguchi Prefecture", None, ""),
-        org("pref-disaster", OrgKind::PrefectureDepartment, "山口県 総務部 防災危機管理課", "Disaster Management Division, Yamaguchi Prefecture", None, ""),
+        org(
+            PREFECTURE_ORG,
+            OrgKind::Prefecture,
+            "山口県",
+            "Yamaguchi Prefecture",
+            None,
+            "",
+        ),
+        org(
+            "pref-digital",
+            OrgKind::PrefectureDepartment,
+            "山口県 総合企画部 デジタル推進局",
+            "Digital Promotion Bureau, Yamaguchi Prefecture",
+            None,
+            "",
+        ),
+        org(
+            "pref-environment",
+            OrgKind::PrefectureDepartment,
+            "山口県 環境生活部 自然保護課",
+            "Nature Conservation Division, Yamaguchi Prefecture",
+            None,
+            "",
+        ),
+        org(
+            "pref-statistics",
+            OrgKind::PrefectureDepartment,
+            "山口県 総合企画部 統計分析課",
+            "Statistics Division, Yamaguchi Prefecture",
+            None,
+            "",
+        ),
+        org(
+            "pref-disaster",
+            OrgKind::PrefectureDepartment,
+            "山口県 総務部 防災危機管理課",
+            "Disaster Management Division, Yamaguchi Prefecture",
+            None,
+            "",
+        ),
     ];
     for m in state.region.municipalities() {
         orgs.push(org(
-            &municipality_org_id(m.name_en()),
+            &ydx_catalog::sample::municipality_org_id(&m.code().to_string()),
             OrgKind::Municipality,
             m.name_ja(),
             m.name_en(),
@@ -97,16 +125,44 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
         ));
     }
     orgs.extend([
-        org("sample-daycare-yamaguchi", OrgKind::Daycare, "病児保育室 こども（サンプル）", "Kodomo Sick-Child Daycare (sample)", Some("35203"), "サンプルの組織です。"),
-        org("sample-taxi-yamaguchi", OrgKind::Taxi, "やまぐち交通（サンプル）", "Yamaguchi Kotsu Taxi (sample)", Some("35203"), "サンプルの組織です。"),
-        org("sample-water-yamaguchi", OrgKind::Lifeline, "山口市上下水道局（サンプル）", "Yamaguchi City Waterworks (sample)", Some("35203"), "サンプルの組織です。"),
+        org(
+            "sample-daycare-yamaguchi",
+            OrgKind::Daycare,
+            "病児保育室 こども（サンプル）",
+            "Kodomo Sick-Child Daycare (sample)",
+            Some("35203"),
+            "サンプルの組織です。",
+        ),
+        org(
+            "sample-taxi-yamaguchi",
+            OrgKind::Taxi,
+            "やまぐち交通（サンプル）",
+            "Yamaguchi Kotsu Taxi (sample)",
+            Some("35203"),
+            "サンプルの組織です。",
+        ),
+        org(
+            "sample-water-yamaguchi",
+            OrgKind::Lifeline,
+            "山口市上下水道局（サンプル）",
+            "Yamaguchi City Waterworks (sample)",
+            Some("35203"),
+            "サンプルの組織です。",
+        ),
     ]);
     for o in &orgs {
         state.accounts.create_org(o).await?;
     }
     for a in DEMO_ACCOUNTS {
-        let kind = if a.membership.is_some() { UserKind::Staff } else { UserKind::Resident };
-        let user = state.accounts.create_user(a.email, a.name, a.password, kind).await?;
+        let kind = if a.membership.is_some() {
+            UserKind::Staff
+        } else {
+            UserKind::Resident
+        };
+        let user = state
+            .accounts
+            .create_user(a.email, a.name, a.password, kind)
+            .await?;
         if let Some((org, role)) = a.membership {
             state.accounts.set_membership(&user.id, org, role).await?;
         }
@@ -126,12 +182,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn org_ids_are_slugs() {
-        assert_eq!(municipality_org_id("Yamaguchi City"), "yamaguchi-city");
-        assert_eq!(municipality_org_id("Suo-Oshima Town"), "suo-oshima-town");
-        assert_eq!(municipality_org_id("Sanyo-Onoda City"), "sanyo-onoda-city");
-        for m in ydx_region::Region::bundled().unwrap().municipalities() {
-            assert!(ydx_accounts::valid_org_id(&municipality_org_id(m.name_en())));
+    fn demo_accounts_name_organisations_the_demo_creates() {
+        let ids: Vec<String> = ydx_catalog::sample::required_organizations()
+            .into_iter()
+            .map(|o| o.id)
+            .collect();
+        for a in DEMO_ACCOUNTS {
+            if let Some((org, _)) = a.membership {
+                assert!(
+                    org == PREFECTURE_ORG || ids.iter().any(|i| i == org),
+                    "{org}"
+                );
+            }
         }
     }
 }

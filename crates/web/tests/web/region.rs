@@ -1,7 +1,9 @@
 use crate::util::*;
 
 async fn locate(app: &TestApp, lat: &str, lon: &str) -> (u16, serde_json::Value) {
-    let (status, body, _) = app.get(&format!("/api/region/locate?lat={lat}&lon={lon}")).await;
+    let (status, body, _) = app
+        .get(&format!("/api/region/locate?lat={lat}&lon={lon}"))
+        .await;
     (status, serde_json::from_str(&body).unwrap())
 }
 
@@ -19,7 +21,11 @@ async fn locate_says_how_the_answer_was_reached() {
     assert_eq!(v["municipality"]["code"], "35204");
     assert!(v["distance_m"].as_f64().unwrap() > 50.0);
     // Kitakyushu, across the strait, and Hiroshima.
-    for (lat, lon) in [("33.8834", "130.8752"), ("33.9450", "130.9618"), ("34.3853", "132.4553")] {
+    for (lat, lon) in [
+        ("33.8834", "130.8752"),
+        ("33.9450", "130.9618"),
+        ("34.3853", "132.4553"),
+    ] {
         let (_, v) = locate(&app, lat, lon).await;
         assert_eq!(v["method"], "outside", "{lat},{lon}");
         assert!(v["municipality"].is_null());

@@ -18,13 +18,23 @@ async fn errors_are_json_for_apis_and_pages_for_people() {
     let app = app().await;
     let (status, body, res) = app.get("/api/no-such-thing").await;
     assert_eq!(status, 404);
-    assert!(res.headers()[axum::http::header::CONTENT_TYPE].to_str().unwrap().contains("json"));
-    assert_eq!(serde_json::from_str::<serde_json::Value>(&body).unwrap()["error"], "not_found");
+    assert!(
+        res.headers()[axum::http::header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .contains("json")
+    );
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()["error"],
+        "not_found"
+    );
     let (status, body, _) = app.get("/no-such-page").await;
     assert_eq!(status, 404);
     assert!(body.contains("<html lang=\"ja\""));
     assert!(body.contains("お探しのページは見つかりませんでした"));
-    let (_, body, _) = app.get_with("/no-such-page", &[("accept-language", "en")]).await;
+    let (_, body, _) = app
+        .get_with("/no-such-page", &[("accept-language", "en")])
+        .await;
     assert!(body.contains("was not found"));
 }
 
@@ -35,8 +45,16 @@ async fn openapi_document_lists_the_json_apis() {
     assert_eq!(status, 200);
     let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
-    for path in ["/healthz", "/api/region/locate", "/api/region/municipalities", "/api/region/boundaries.geojson"] {
-        assert!(doc["paths"].get(path).is_some(), "{path} missing from OpenAPI");
+    for path in [
+        "/healthz",
+        "/api/region/locate",
+        "/api/region/municipalities",
+        "/api/region/boundaries.geojson",
+    ] {
+        assert!(
+            doc["paths"].get(path).is_some(),
+            "{path} missing from OpenAPI"
+        );
     }
 }
 

@@ -19,11 +19,17 @@ pub struct TestApp {
 pub const PASSWORD: &str = "test password 1";
 
 pub async fn app() -> TestApp {
-    let db = ydx_storage::testing::sqlite(&[ydx_accounts::migrations()]).await.unwrap();
+    let db = ydx_storage::testing::sqlite(&[ydx_accounts::migrations()])
+        .await
+        .unwrap();
     let blobs_dir = tempfile::tempdir().unwrap();
     let blobs = Arc::new(ydx_storage::FsBlobStore::open(blobs_dir.path()).unwrap());
     let accounts = Accounts::new(db.db.clone(), PasswordCost::TestOnly).unwrap();
-    for (id, kind) in [("yamaguchi-pref", OrgKind::Prefecture), ("hagi-city", OrgKind::Municipality), ("yamaguchi-city", OrgKind::Municipality)] {
+    for (id, kind) in [
+        ("yamaguchi-pref", OrgKind::Prefecture),
+        ("hagi-city", OrgKind::Municipality),
+        ("yamaguchi-city", OrgKind::Municipality),
+    ] {
         accounts
             .create_org(&Organization {
                 id: id.into(),
@@ -37,9 +43,18 @@ pub async fn app() -> TestApp {
             .await
             .unwrap();
     }
-    let staff = accounts.create_user("staff@hagi.example", "萩 職員", PASSWORD, UserKind::Staff).await.unwrap();
-    accounts.set_membership(&staff.id, "hagi-city", Role::Admin).await.unwrap();
-    accounts.create_user("resident@example.jp", "住民", PASSWORD, UserKind::Resident).await.unwrap();
+    let staff = accounts
+        .create_user("staff@hagi.example", "萩 職員", PASSWORD, UserKind::Staff)
+        .await
+        .unwrap();
+    accounts
+        .set_membership(&staff.id, "hagi-city", Role::Admin)
+        .await
+        .unwrap();
+    accounts
+        .create_user("resident@example.jp", "住民", PASSWORD, UserKind::Resident)
+        .await
+        .unwrap();
     let state = AppState::new(
         db.db.clone(),
         accounts,
@@ -48,7 +63,12 @@ pub async fn app() -> TestApp {
         WebConfig::default(),
         vec![],
     );
-    TestApp { router: ydx_web::app(state.clone()), state, _db: db, _blobs: blobs_dir }
+    TestApp {
+        router: ydx_web::app(state.clone()),
+        state,
+        _db: db,
+        _blobs: blobs_dir,
+    }
 }
 
 impl TestApp {
@@ -60,7 +80,11 @@ impl TestApp {
         self.get_with(uri, &[]).await
     }
 
-    pub async fn get_with(&self, uri: &str, headers: &[(&str, &str)]) -> (u16, String, Response<()>) {
+    pub async fn get_with(
+        &self,
+        uri: &str,
+        headers: &[(&str, &str)],
+    ) -> (u16, String, Response<()>) {
         let mut b = Request::get(uri);
         for (k, v) in headers {
             b = b.header(*k, *v);
@@ -68,7 +92,12 @@ impl TestApp {
         split(self.send(b.body(Body::empty()).unwrap()).await).await
     }
 
-    pub async fn post_form(&self, uri: &str, form: &[(&str, &str)], cookies: &str) -> (u16, String, Response<()>) {
+    pub async fn post_form(
+        &self,
+        uri: &str,
+        form: &[(&str, &str)],
+        cookies: &str,
+    ) -> (u16, String, Response<()>) {
         let body = serde_urlencoded::to_string(form).unwrap();
         let req = Request::post(uri)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -84,7 +113,11 @@ impl TestApp {
         let csrf = set_cookie(&res, "ydx_csrf").unwrap();
         let cookies = format!("ydx_csrf={csrf}");
         let (status, _, res) = self
-            .post_form("/signin", &[("email", email), ("password", PASSWORD), ("_csrf", &csrf)], &cookies)
+            .post_form(
+                "/signin",
+                &[("email", email), ("password", PASSWORD), ("_csrf", &csrf)],
+                &cookies,
+            )
             .await;
         assert_eq!(status, 303, "sign-in should redirect");
         let session = set_cookie(&res, "ydx_session").unwrap();
@@ -95,7 +128,11 @@ impl TestApp {
 pub async fn split(res: Response<Body>) -> (u16, String, Response<()>) {
     let (parts, body) = res.into_parts();
     let bytes = body.collect().await.unwrap().to_bytes();
-    (parts.status.as_u16(), String::from_utf8_lossy(&bytes).into_owned(), Response::from_parts(parts, ()))
+    (
+        parts.status.as_u16(),
+        String::from_utf8_lossy(&bytes).into_owned(),
+        Response::from_parts(parts, ()),
+    )
 }
 
 pub fn set_cookie(res: &Response<()>, name: &str) -> Option<String> {
@@ -103,11 +140,17 @@ pub fn set_cookie(res: &Response<()>, name: &str) -> Option<String> {
         .get_all(header::SET_COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix(&format!("{name}=")).map(|rest| rest.split(';').next().unwrap_or("").to_string()))
+        .find_map(|v| {
+            v.strip_prefix(&format!("{name}="))
+                .map(|rest| rest.split(';').next().unwrap_or("").to_string())
+        })
 }
 
 /// The CSRF token a page's forms carry.
 pub fn csrf_in(html: &str) -> String {
-    let i = html.find("name=\"_csrf\" value=\"").expect("page has a CSRF field") + 20;
+    let i = html
+        .find("name=\"_csrf\" value=\"")
+        .expect("page has a CSRF field")
+        + 20;
     html[i..i + 64].to_string()
 }

@@ -1,0 +1,124 @@
+//! The catalog engine on the web: CKAN's Action API, DCAT documents, the data API and file
+//! downloads (`api.rs`), and the catalog's pages for residents, data users and publishers
+//! (`pages.rs`, templates under `templates/catalog/`).
+//!
+//! Handlers reach the engine through `Extension<Catalog>`, added to this engine's routes
+//! only, so the shell's state knows nothing of the catalog.
+
+pub mod api;
+pub mod pages;
+pub mod texts;
+
+use axum::Extension;
+use utoipa_axum::router::OpenApiRouter;
+use ydx_catalog::{Catalog, CatalogError};
+use ydx_storage::EngineMigrations;
+
+use crate::AppState;
+use crate::engine::{BoxFuture, Engine, NavEntry};
+use crate::error::{ApiError, PageError};
+use crate::i18n::Lang;
+
+pub struct CatalogEngine {
+    catalog: Catalog,
+}
+
+impl CatalogEngine {
+    pub fn new(catalog: Catalog) -> CatalogEngine {
+        CatalogEngine { catalog }
+    }
+}
+
+impl Engine for CatalogEngine {
+    fn id(&self) -> &'static str {
+        "catalog"
+    }
+
+    fn migrations(&self) -> Vec<&'static EngineMigrations> {
+        vec![ydx_catalog::migrations()]
+    }
+
+    fn router(&self) -> OpenApiRouter<AppState> {
+        api::router()
+            .merge(OpenApiRouter::from(pages::router()))
+            .layer(Extension(self.catalog.clone()))
+    }
+
+    fn nav(&self) -> Vec<NavEntry> {
+        vec![NavEntry {
+            path: "/catalog",
+            label_ja: "オープンデータ",
+            label_en: "Open data",
+            label_easy: "オープンデータ",
+        }]
+    }
+
+    fn staff_nav(&self) -> Vec<NavEntry> {
+        vec![NavEntry {
+            path: "/staff/catalog",
+            label_ja: "データセットの管理",
+            label_en: "Manage datasets",
+            label_easy: "データセットの かんり",
+        }]
+    }
+
+    fn load_sample<'a>(&'a self, state: &'a AppState) -> BoxFuture<'a, Result<String, String>> {
+        Box::pin(async move {
+            // The sample datasets are published by the prefecture admin of the demo.
+            let admin = sample_admin(state).await?;
+            let report = ydx_catalog::sample::populate(&self.catalog, &admin)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(format!("{report:?}"))
+        })
+    }
+}
+
+/// The principal that publishes sample data: the first admin of the prefecture.
+async fn sample_admin(state: &AppState) -> Result<ydx_accounts::Principal, String> {
+    let email = "admin@pref.yamaguchi.example";
+    let user = state
+        .accounts
+        .user_by_email(email)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("demo account {email} missing"))?;
+    let memberships = state
+        .accounts
+        .memberships(&user.id)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(ydx_accounts::Principal {
+        user,
+        memberships,
+        via: ydx_accounts::Via::Session,
+    })
+}
+
+/// A catalog error for a JSON API (not CKAN's envelope; see `api.rs` for that).
+pub fn api_error(e: CatalogError) -> ApiError {
+    match e {
+        CatalogError::NotFound { .. } => ApiError::NotFound,
+        CatalogError::Forbidden(_) => ApiError::Forbidden,
+        CatalogError::TooLarge { .. } => ApiError::TooLarge(e.to_string()),
+        CatalogError::Validation(_) | CatalogError::BadFile { .. } | CatalogError::BadQuery(_) => {
+            ApiError::BadRequest(e.to_string())
+        }
+        CatalogError::NotTabular(_) => ApiError::BadRequest(e.to_string()),
+        other => ApiError::internal(other),
+    }
+}
+
+/// A catalog error for a page, in the reader's language.
+pub fn page_error(lang: Lang, e: CatalogError) -> PageError {
+    match e {
+        CatalogError::NotFound { .. } => PageError::not_found(lang),
+        CatalogError::Forbidden(_) => PageError::forbidden(lang),
+        CatalogError::Validation(_)
+        | CatalogError::BadFile { .. }
+        | CatalogError::BadQuery(_)
+        | CatalogError::TooLarge { .. }
+        | CatalogError::NotTabular(_) => PageError::bad_request(lang, e.to_string()),
+        other => PageError::internal(lang, other),
+    }
+}
