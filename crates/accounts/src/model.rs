@@ -134,7 +134,9 @@ pub struct Membership {
 pub enum Via {
     Session,
     /// An API token, scoped to one organisation.
-    Token { token_id: String },
+    Token {
+        token_id: String,
+    },
 }
 
 /// The person (or machine client) behind a request, with what they may act on.

@@ -24,8 +24,7 @@ impl PasswordCost {
         let params = match self {
             PasswordCost::Standard => Params::default(),
             PasswordCost::TestOnly => {
-                Params::new(Params::MIN_M_COST, Params::MIN_T_COST, 1, None)
-                    .unwrap_or_default()
+                Params::new(Params::MIN_M_COST, Params::MIN_T_COST, 1, None).unwrap_or_default()
             }
         };
         Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
@@ -67,7 +66,9 @@ mod tests {
 
     #[test]
     fn password_round_trip() {
-        let h = PasswordCost::TestOnly.hash_password("correct horse").unwrap();
+        let h = PasswordCost::TestOnly
+            .hash_password("correct horse")
+            .unwrap();
         assert!(h.starts_with("$argon2id$"));
         assert!(verify_password("correct horse", &h));
         assert!(!verify_password("wrong horse", &h));

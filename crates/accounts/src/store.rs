@@ -161,7 +161,9 @@ const ORG_COLUMNS: &str = "id, kind, name_ja, name_en, municipality_code, descri
 
 impl Accounts {
     pub fn new(db: Db, cost: PasswordCost) -> Result<Accounts> {
-        let dummy_hash = cost.hash_password("dummy password").map_err(AccountError::Hash)?;
+        let dummy_hash = cost
+            .hash_password("dummy password")
+            .map_err(AccountError::Hash)?;
         Ok(Accounts {
             db,
             cost,
@@ -555,9 +557,17 @@ impl Accounts {
         let sql = "SELECT id, org_id, name, created_at, last_used_at, revoked_at FROM api_tokens \
                    WHERE org_id = $1 ORDER BY created_at DESC";
         let rows: Vec<ApiToken> = with_db!(&self.db, |p| {
-            sqlx::query_as::<_, (String, String, String, String, Option<String>, Option<String>)>(
-                sql,
-            )
+            sqlx::query_as::<
+                _,
+                (
+                    String,
+                    String,
+                    String,
+                    String,
+                    Option<String>,
+                    Option<String>,
+                ),
+            >(sql)
             .bind(org_id)
             .fetch_all(p)
             .await?

@@ -58,10 +58,7 @@ pub(crate) async fn run(db: &Db, engines: &[&EngineMigrations]) -> Result<Vec<St
                     crate::Backend::Postgres => m.postgres,
                 };
                 let mut tx = p.begin().await.map_err(err)?;
-                sqlx::raw_sql(sql)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(err)?;
+                sqlx::raw_sql(sql).execute(&mut *tx).await.map_err(err)?;
                 sqlx::query(
                     "INSERT INTO ydx_migrations (engine, version, name, applied_at) \
                      VALUES ($1, $2, $3, $4)",
@@ -75,7 +72,12 @@ pub(crate) async fn run(db: &Db, engines: &[&EngineMigrations]) -> Result<Vec<St
                 .map_err(err)?;
                 tx.commit().await.map_err(err)?;
             });
-            tracing::info!(engine = engine.engine, version = m.version, name = m.name, "migration applied");
+            tracing::info!(
+                engine = engine.engine,
+                version = m.version,
+                name = m.name,
+                "migration applied"
+            );
             applied.push(format!("{}/{} {}", engine.engine, m.version, m.name));
         }
     }
