@@ -53,6 +53,11 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Manages API tokens for machine clients (CKAN tools, harvesters).
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Writes a consistent backup (database and uploaded files) to FILE (a tar archive) while
     /// the server may keep running.
     Backup { file: PathBuf },
@@ -92,6 +97,21 @@ enum UserCommand {
         /// admin, staff or viewer
         #[arg(long, default_value = "staff")]
         role: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Issues a token for ORG on behalf of a member (an admin of ORG, or a prefecture admin)
+    /// and prints the secret once.
+    Create {
+        #[arg(long)]
+        org: String,
+        /// The member the token acts for.
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "cli")]
+        name: String,
     },
 }
 
@@ -206,6 +226,27 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 println!("added {}", user.email);
             }
+            Ok(())
+        }
+        Command::Token { command: TokenCommand::Create { org, email, name } } => {
+            let db = connect(&config).await?;
+            db.migrate(&engines::migrations()).await?;
+            let accounts = Accounts::new(db, PasswordCost::Standard)?;
+            let user = accounts
+                .user_by_email(&email)
+                .await?
+                .with_context(|| format!("no account {email}"))?;
+            let memberships = accounts.memberships(&user.id).await?;
+            let principal = ydx_accounts::Principal {
+                user,
+                memberships,
+                via: ydx_accounts::Via::Session,
+            };
+            if !principal.can_admin(&org) {
+                anyhow::bail!("{email} is not an admin of {org}; a token can only be issued by its admins");
+            }
+            let (_, secret) = accounts.create_token(&org, &principal.user.id, &name).await?;
+            println!("{secret}");
             Ok(())
         }
         Command::Backup { file } => {
