@@ -372,3 +372,15 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod example_file {
+    /// The documented example must load and equal the defaults, so the reference cannot
+    /// drift from the code.
+    #[test]
+    fn example_config_is_the_defaults() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ydx.example.toml");
+        let c = super::Config::load(Some(&path), Vec::new()).unwrap();
+        assert_eq!(c, super::Config::default());
+    }
+}
