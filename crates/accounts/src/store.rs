@@ -469,22 +469,24 @@ impl Accounts {
     pub async fn create_token(
         &self,
         org_id: &str,
-        created_by: &str,
+        actor: &Principal,
         name: &str,
     ) -> Result<(String, String)> {
         let secret = new_secret("ydx_").map_err(|_| AccountError::Random)?;
         let id = ydx_storage::new_id();
+        let now = ydx_storage::now();
         let sql = "INSERT INTO api_tokens (id, token_hash, org_id, created_by, name, created_at) \
                    VALUES ($1, $2, $3, $4, $5, $6)";
-        with_db!(&self.db, |p| {
+        let mut tx = self.db.begin().await?;
+        with_tx!(&mut tx, |c| {
             sqlx::query(sql)
                 .bind(&id)
                 .bind(hash_secret(&secret))
                 .bind(org_id)
-                .bind(created_by)
+                .bind(&actor.user.id)
                 .bind(name)
-                .bind(ydx_storage::now())
-                .execute(p)
+                .bind(&now)
+                .execute(&mut *c)
                 .await
                 .map_err(StorageError::from)
                 .map_err(|e| match e {
@@ -492,6 +494,10 @@ impl Accounts {
                     e => e.into(),
                 })?;
         });
+        // The audit entry names the token, never its secret.
+        let after = serde_json::json!({ "name": name, "created_at": now });
+        audit(&mut tx, actor, Some(org_id), "create", "api_token", &id, None, Some(&after)).await?;
+        tx.commit().await?;
         Ok((id, secret))
     }
 
@@ -588,19 +594,27 @@ impl Accounts {
     }
 
     /// Revokes a token of `org_id`; returns false when there was no such live token.
-    pub async fn revoke_token(&self, org_id: &str, token_id: &str) -> Result<bool> {
-        let n = with_db!(&self.db, |p| {
+    pub async fn revoke_token(&self, org_id: &str, token_id: &str, actor: &Principal) -> Result<bool> {
+        let now = ydx_storage::now();
+        let mut tx = self.db.begin().await?;
+        let n = with_tx!(&mut tx, |c| {
             sqlx::query(
                 "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND org_id = $3 \
                  AND revoked_at IS NULL",
             )
-            .bind(ydx_storage::now())
+            .bind(&now)
             .bind(token_id)
             .bind(org_id)
-            .execute(p)
+            .execute(&mut *c)
             .await?
             .rows_affected()
         });
+        if n == 1 {
+            let after = serde_json::json!({ "revoked_at": now });
+            audit(&mut tx, actor, Some(org_id), "revoke", "api_token", token_id, None, Some(&after))
+                .await?;
+            tx.commit().await?;
+        }
         Ok(n == 1)
     }
 

@@ -272,7 +272,7 @@ async fn create_token(
     };
     match state
         .accounts
-        .create_token(&form.org, &p.user.id, name)
+        .create_token(&form.org, &p, name)
         .await
     {
         Ok((_, secret)) => {
@@ -299,7 +299,7 @@ async fn revoke_token(
     if !p.can_admin(&form.org) {
         return PageError::forbidden(lang).into_response();
     }
-    match state.accounts.revoke_token(&form.org, &form.token_id).await {
+    match state.accounts.revoke_token(&form.org, &form.token_id, &p).await {
         Ok(_) => Redirect::to(&format!(
             "/staff/tokens?{}",
             serde_urlencoded::to_string([("org", &form.org)]).unwrap_or_default()

@@ -245,7 +245,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if !principal.can_admin(&org) {
                 anyhow::bail!("{email} is not an admin of {org}; a token can only be issued by its admins");
             }
-            let (_, secret) = accounts.create_token(&org, &principal.user.id, &name).await?;
+            let (_, secret) = accounts.create_token(&org, &principal, &name).await?;
             println!("{secret}");
             Ok(())
         }
