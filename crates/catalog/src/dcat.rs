@@ -112,8 +112,8 @@ impl CatalogInfo {
             title_ja: "山口県オープンデータカタログ".to_owned(),
             title_en: "Yamaguchi Prefecture Open Data Catalog".to_owned(),
             description_ja: "山口県と県内19市町が公開するオープンデータのカタログです。".to_owned(),
-            description_en: "Open data published by Yamaguchi Prefecture and its 19 municipalities."
-                .to_owned(),
+            description_en:
+                "Open data published by Yamaguchi Prefecture and its 19 municipalities.".to_owned(),
             publisher_ja: ydx_region::PREFECTURE.name_ja.to_owned(),
             publisher_en: ydx_region::PREFECTURE.name_en.to_owned(),
         }
@@ -163,7 +163,11 @@ pub fn dataset_uri(base_url: &str, dataset: &Dataset) -> String {
 
 /// The dataset's page for people (`dcat:landingPage`, schema.org `url`).
 pub fn landing_page(base_url: &str, dataset: &Dataset) -> String {
-    format!("{}/dataset/{}", base_url.trim_end_matches('/'), dataset.name)
+    format!(
+        "{}/dataset/{}",
+        base_url.trim_end_matches('/'),
+        dataset.name
+    )
 }
 
 /// Where a resource's current bytes are served.
@@ -205,7 +209,11 @@ pub fn prefecture_uri(base_url: &str) -> String {
 
 /// A standard dataset (自治体標準オープンデータセット) as a `dct:Standard`.
 pub fn standard_uri(base_url: &str, standard_id: &str) -> String {
-    format!("{}/standard/{}", base_url.trim_end_matches('/'), standard_id)
+    format!(
+        "{}/standard/{}",
+        base_url.trim_end_matches('/'),
+        standard_id
+    )
 }
 
 /// One page of the catalog: the `dcat:Catalog` with its datasets on this page, and a
@@ -223,8 +231,16 @@ pub fn catalog_document(
     g.add(&catalog, "rdf:type", iri_of("dcat:Catalog"));
     g.add(&catalog, "dct:title", lang(&info.title_ja, "ja"));
     g.add(&catalog, "dct:title", lang(&info.title_en, "en"));
-    g.add(&catalog, "dct:description", lang(&info.description_ja, "ja"));
-    g.add(&catalog, "dct:description", lang(&info.description_en, "en"));
+    g.add(
+        &catalog,
+        "dct:description",
+        lang(&info.description_ja, "ja"),
+    );
+    g.add(
+        &catalog,
+        "dct:description",
+        lang(&info.description_en, "en"),
+    );
     g.add(&catalog, "foaf:homepage", iri(&format!("{base}/")));
     g.add(&catalog, "dct:language", iri(LANGUAGE_JPN));
     let publisher = Node::Iri(format!("{base}/#publisher"));
@@ -235,7 +251,11 @@ pub fn catalog_document(
     if let Some(modified) = datasets.iter().map(|d| &d.metadata_modified).max() {
         add_date(&mut g, &catalog, "dct:modified", modified);
     }
-    g.add(&catalog, "hydra:totalItems", typed(&paging.total.to_string(), "xsd:integer"));
+    g.add(
+        &catalog,
+        "hydra:totalItems",
+        typed(&paging.total.to_string(), "xsd:integer"),
+    );
 
     let page_iri = |n: u64| format!("{base}/catalog.{}?page={n}", format.extension());
     let view = Node::Iri(page_iri(paging.page.max(1)));
@@ -245,12 +265,20 @@ pub fn catalog_document(
     g.add(&view, "hydra:first", iri(&page_iri(1)));
     g.add(&view, "hydra:last", iri(&page_iri(last)));
     if paging.page > 1 {
-        g.add(&view, "hydra:previous", iri(&page_iri((paging.page - 1).min(last))));
+        g.add(
+            &view,
+            "hydra:previous",
+            iri(&page_iri((paging.page - 1).min(last))),
+        );
     }
     if paging.page < last {
         g.add(&view, "hydra:next", iri(&page_iri(paging.page + 1)));
     }
-    g.add(&view, "hydra:itemsPerPage", typed(&paging.per_page.to_string(), "xsd:integer"));
+    g.add(
+        &view,
+        "hydra:itemsPerPage",
+        typed(&paging.per_page.to_string(), "xsd:integer"),
+    );
 
     for d in datasets {
         let node = add_dataset(&mut g, info, orgs, d);
@@ -345,12 +373,19 @@ fn add_dataset(g: &mut Graph, info: &CatalogInfo, orgs: &OrgDirectory, d: &Datas
         g.add(&ds, "dcat:contactPoint", Object::Node(contact.clone()));
         g.add(&contact, "rdf:type", iri_of("vcard:Kind"));
         let name = contact_name.map_or_else(
-            || orgs.get(&d.owner_org).map_or(d.owner_org.as_str(), |o| o.name_ja.as_str()),
+            || {
+                orgs.get(&d.owner_org)
+                    .map_or(d.owner_org.as_str(), |o| o.name_ja.as_str())
+            },
             |s| s.as_str(),
         );
         g.add(&contact, "vcard:fn", plain(name));
         if let Some(email) = contact_email {
-            g.add(&contact, "vcard:hasEmail", iri(&format!("mailto:{}", email.trim())));
+            g.add(
+                &contact,
+                "vcard:hasEmail",
+                iri(&format!("mailto:{}", email.trim())),
+            );
         }
     }
     if let Some(standard) = &d.standard {
@@ -379,8 +414,16 @@ fn add_spatial(g: &mut Graph, base: &str, ds: &Node, codes: &[String]) {
         let node = Node::Iri(prefecture_uri(base));
         g.add(ds, "dct:spatial", Object::Node(node.clone()));
         g.add(&node, "rdf:type", iri_of("dct:Location"));
-        g.add(&node, "skos:prefLabel", lang(ydx_region::PREFECTURE.name_ja, "ja"));
-        g.add(&node, "skos:prefLabel", lang(ydx_region::PREFECTURE.name_en, "en"));
+        g.add(
+            &node,
+            "skos:prefLabel",
+            lang(ydx_region::PREFECTURE.name_ja, "ja"),
+        );
+        g.add(
+            &node,
+            "skos:prefLabel",
+            lang(ydx_region::PREFECTURE.name_en, "en"),
+        );
         return;
     }
     for code in codes {
@@ -417,10 +460,18 @@ fn add_distribution(g: &mut Graph, base: &str, d: &Dataset, ds: &Node, r: &Resou
         g.add(&dist, "dct:format", iri(&format!("{FILE_TYPE_BASE}{ft}")));
     }
     if let Some(mt) = media_type(r) {
-        g.add(&dist, "dcat:mediaType", iri(&format!("{IANA_MEDIA_TYPES}{mt}")));
+        g.add(
+            &dist,
+            "dcat:mediaType",
+            iri(&format!("{IANA_MEDIA_TYPES}{mt}")),
+        );
     }
     if let Some(size) = r.size.filter(|s| *s >= 0) {
-        g.add(&dist, "dcat:byteSize", typed(&size.to_string(), "xsd:nonNegativeInteger"));
+        g.add(
+            &dist,
+            "dcat:byteSize",
+            typed(&size.to_string(), "xsd:nonNegativeInteger"),
+        );
     }
     if let Some(l) = license(&d.license_id).filter(|l| !l.url.is_empty()) {
         g.add(&dist, "dct:license", iri(l.url));
@@ -432,8 +483,16 @@ fn add_distribution(g: &mut Graph, base: &str, d: &Dataset, ds: &Node, r: &Resou
         let node = g.blank();
         g.add(&dist, "spdx:checksum", Object::Node(node.clone()));
         g.add(&node, "rdf:type", iri_of("spdx:Checksum"));
-        g.add(&node, "spdx:algorithm", iri_of("spdx:checksumAlgorithm_sha256"));
-        g.add(&node, "spdx:checksumValue", typed(checksum, "xsd:hexBinary"));
+        g.add(
+            &node,
+            "spdx:algorithm",
+            iri_of("spdx:checksumAlgorithm_sha256"),
+        );
+        g.add(
+            &node,
+            "spdx:checksumValue",
+            typed(checksum, "xsd:hexBinary"),
+        );
     }
     if is_tabular(r) {
         // Every tabular resource can be queried through the data API: say so as DCAT's
@@ -442,9 +501,21 @@ fn add_distribution(g: &mut Graph, base: &str, d: &Dataset, ds: &Node, r: &Resou
         g.add(&dist, "dcat:accessService", Object::Node(service.clone()));
         g.add(&dist, "rdfs:seeAlso", iri(&datastore_search_url(base, r)));
         g.add(&service, "rdf:type", iri_of("dcat:DataService"));
-        g.add(&service, "dct:title", lang("データAPI（CKAN datastore_search）", "ja"));
-        g.add(&service, "dct:title", lang("Data API (CKAN datastore_search)", "en"));
-        g.add(&service, "dcat:endpointURL", iri(&format!("{base}/api/3/action/datastore_search")));
+        g.add(
+            &service,
+            "dct:title",
+            lang("データAPI（CKAN datastore_search）", "ja"),
+        );
+        g.add(
+            &service,
+            "dct:title",
+            lang("Data API (CKAN datastore_search)", "en"),
+        );
+        g.add(
+            &service,
+            "dcat:endpointURL",
+            iri(&format!("{base}/api/3/action/datastore_search")),
+        );
         g.add(
             &service,
             "dcat:endpointDescription",
@@ -553,9 +624,13 @@ fn xsd_date(value: &str) -> Option<(String, &'static str)> {
     let bytes = v.as_bytes();
     let is_date = |b: &[u8]| {
         b.len() == 10
-            && b.iter()
-                .enumerate()
-                .all(|(i, c)| if i == 4 || i == 7 { *c == b'-' } else { c.is_ascii_digit() })
+            && b.iter().enumerate().all(|(i, c)| {
+                if i == 4 || i == 7 {
+                    *c == b'-'
+                } else {
+                    c.is_ascii_digit()
+                }
+            })
     };
     if is_date(bytes) {
         return Some((v.to_owned(), "xsd:date"));
@@ -569,10 +644,15 @@ fn xsd_date(value: &str) -> Option<(String, &'static str)> {
         None => (time, ""),
     };
     let clock_ok = clock.len() >= 8
-        && clock
-            .bytes()
-            .enumerate()
-            .all(|(i, c)| if i == 2 || i == 5 { c == b':' } else if i == 8 { c == b'.' } else { c.is_ascii_digit() })
+        && clock.bytes().enumerate().all(|(i, c)| {
+            if i == 2 || i == 5 {
+                c == b':'
+            } else if i == 8 {
+                c == b'.'
+            } else {
+                c.is_ascii_digit()
+            }
+        })
         && clock.len() != 9;
     let zone_ok = zone.is_empty()
         || zone == "Z"
@@ -646,7 +726,11 @@ fn clean_text(s: &str) -> String {
 fn clean_iri(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.trim().chars() {
-        if c.is_control() || matches!(c, ' ' | '<' | '>' | '"' | '{' | '}' | '|' | '\\' | '^' | '`')
+        if c.is_control()
+            || matches!(
+                c,
+                ' ' | '<' | '>' | '"' | '{' | '}' | '|' | '\\' | '^' | '`'
+            )
         {
             let mut buf = [0u8; 4];
             for b in c.encode_utf8(&mut buf).bytes() {
@@ -674,7 +758,10 @@ fn expand(prefixed: &str) -> String {
 fn compact(iri: &str) -> Option<String> {
     PREFIXES.iter().find_map(|(prefix, ns)| {
         let local = iri.strip_prefix(ns)?;
-        let ok = local.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        let ok = local
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic())
             && local.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         ok.then(|| format!("{prefix}:{local}"))
     })
@@ -926,7 +1013,11 @@ pub fn schema_org_jsonld(dataset: &Dataset, base_url: &str, org: Option<&OrgInfo
     v.insert("@id".into(), json!(dataset_uri(base, d)));
     v.insert("name".into(), json!(d.title));
     // Google requires a description; a title is better than nothing.
-    let description = if d.notes.trim().is_empty() { &d.title } else { &d.notes };
+    let description = if d.notes.trim().is_empty() {
+        &d.title
+    } else {
+        &d.notes
+    };
     v.insert("description".into(), json!(description));
     v.insert("url".into(), json!(landing_page(base, d)));
     v.insert("identifier".into(), json!(d.id));
@@ -973,7 +1064,11 @@ pub fn schema_org_jsonld(dataset: &Dataset, base_url: &str, org: Option<&OrgInfo
     };
     v.insert(
         "spatialCoverage".into(),
-        if places.len() == 1 { places.into_iter().next().unwrap_or(Value::Null) } else { Value::Array(places) },
+        if places.len() == 1 {
+            places.into_iter().next().unwrap_or(Value::Null)
+        } else {
+            Value::Array(places)
+        },
     );
     if d.temporal_start.is_some() || d.temporal_end.is_some() {
         // schema.org writes open ends as "..", as ISO 8601 intervals do.
@@ -985,7 +1080,8 @@ pub fn schema_org_jsonld(dataset: &Dataset, base_url: &str, org: Option<&OrgInfo
         .resources
         .iter()
         .map(|r| {
-            let external = (r.url_type != "upload" && is_absolute_url(&r.url)).then_some(r.url.trim());
+            let external =
+                (r.url_type != "upload" && is_absolute_url(&r.url)).then_some(r.url.trim());
             drop_nulls(json!({
                 "@type": "DataDownload",
                 "name": r.name,
@@ -1034,4 +1130,243 @@ pub fn json_for_script(value: &Value) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A dataset built from JSON, so that fields added to the model later (with serde
+    /// defaults or as options) do not break these tests.
+    fn dataset(title: &str, notes: &str) -> Dataset {
+        let mut value = json!({
+            "id": "0b6c", "name": "aed-yamaguchi", "title": title, "notes": notes,
+            "owner_org": "yamaguchi-city", "state": "active", "private": false,
+            "license_id": "cc-by-4.0", "author": "", "author_email": "",
+            "maintainer": "デジタル推進課", "maintainer_email": "dx@example.jp",
+            "version": "", "url": "", "tags": ["AED"], "groups": ["bousai"], "extras": [],
+            "spatial": ["35203"], "temporal_start": "2024-04-01", "temporal_end": null,
+            "frequency": "annual", "standard": "aed", "series": false,
+            "metadata_created": "2024-04-01T09:00:00.000000",
+            "metadata_modified": "2024-05-01T10:30:00.123456", "creator_user_id": null,
+        });
+        let resource = json!({
+            "id": "r1", "package_id": "0b6c", "name": "AED.csv", "description": "",
+            "format": "CSV", "mimetype": "", "url": "", "url_type": "upload", "size": 42,
+            "hash": "", "position": 0, "period": null, "version": 1, "created": "",
+            "last_modified": "", "table": null
+        });
+        value["resources"] = json!([resource]);
+        serde_json::from_value(value).unwrap()
+    }
+
+    fn orgs() -> OrgDirectory {
+        let org = OrgInfo {
+            id: "yamaguchi-city".into(),
+            name_ja: "山口市".into(),
+            name_en: "Yamaguchi City".into(),
+        };
+        HashMap::from([(org.id.clone(), org)])
+    }
+
+    const BASE: &str = "http://127.0.0.1:8080";
+
+    #[test]
+    fn publisher_text_is_escaped_in_every_syntax() {
+        let title = "AED \"一覧\" <b> & </script>";
+        let notes = "一行目\n二行目\\ \r\n";
+        let d = dataset(title, notes);
+        let info = CatalogInfo::yamaguchi(BASE);
+
+        let ttl = dataset_document(&info, &orgs(), &d, RdfFormat::Turtle);
+        assert!(
+            ttl.contains(r#"dct:title "AED \"一覧\" <b> & </script>"@ja"#),
+            "{ttl}"
+        );
+        assert!(
+            ttl.contains(r#"dct:description "一行目\n二行目\\ \r\n"@ja"#),
+            "{ttl}"
+        );
+
+        let xml = dataset_document(&info, &orgs(), &d, RdfFormat::RdfXml);
+        assert!(
+            xml.contains("<dct:title xml:lang=\"ja\">AED &quot;一覧&quot; &lt;b&gt; &amp; &lt;/script&gt;</dct:title>"),
+            "{xml}"
+        );
+        assert!(xml.contains("二行目\\ &#13;\n</dct:description>"));
+
+        let jsonld = dataset_document(&info, &orgs(), &d, RdfFormat::JsonLd);
+        let doc: Value = serde_json::from_str(&jsonld).unwrap();
+        let node = doc["@graph"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["@id"] == format!("{BASE}/dataset/0b6c"))
+            .unwrap();
+        assert_eq!(node["dct:title"][0]["@value"], title);
+        assert_eq!(node["dct:title"][0]["@language"], "ja");
+        assert_eq!(node["dct:description"][0]["@value"], notes);
+    }
+
+    #[test]
+    fn link_iris_cannot_break_out() {
+        assert_eq!(
+            clean_iri("https://example.jp/a b<c>\"d\"{e}"),
+            "https://example.jp/a%20b%3Cc%3E%22d%22%7Be%7D"
+        );
+        let mut d = dataset("t", "n");
+        d.resources[0].url_type = String::new();
+        d.resources[0].url = "https://example.jp/x?a=1&b=<2>".into();
+        let info = CatalogInfo::yamaguchi(BASE);
+        let ttl = dataset_document(&info, &orgs(), &d, RdfFormat::Turtle);
+        assert!(
+            ttl.contains("dcat:downloadURL <https://example.jp/x?a=1&b=%3C2%3E>"),
+            "{ttl}"
+        );
+        let xml = dataset_document(&info, &orgs(), &d, RdfFormat::RdfXml);
+        assert!(
+            xml.contains("rdf:resource=\"https://example.jp/x?a=1&amp;b=%3C2%3E\""),
+            "{xml}"
+        );
+    }
+
+    #[test]
+    fn control_characters_are_dropped() {
+        assert_eq!(clean_text("a\u{1}b\u{7f}c\td"), "abc\td");
+    }
+
+    fn hydra(doc: &str, what: &str) -> Option<String> {
+        let key = format!("hydra:{what} <");
+        let start = doc.find(&key)? + key.len();
+        Some(doc[start..].split('>').next()?.to_owned())
+    }
+
+    #[test]
+    fn hydra_paging_links() {
+        let info = CatalogInfo::yamaguchi("http://127.0.0.1:8080/");
+        let page = |page, total| {
+            catalog_document(
+                &info,
+                &orgs(),
+                &[],
+                Paging {
+                    page,
+                    per_page: 3,
+                    total,
+                },
+                RdfFormat::Turtle,
+            )
+        };
+        let url = |n: u32| format!("{BASE}/catalog.ttl?page={n}");
+
+        let middle = page(2, 10);
+        assert!(middle.contains(&format!("<{}>\n    a hydra:PartialCollectionView", url(2))));
+        assert_eq!(hydra(&middle, "first"), Some(url(1)));
+        assert_eq!(hydra(&middle, "previous"), Some(url(1)));
+        assert_eq!(hydra(&middle, "next"), Some(url(3)));
+        assert_eq!(hydra(&middle, "last"), Some(url(4)));
+        assert!(middle.contains("hydra:totalItems \"10\"^^xsd:integer"));
+
+        let first = page(1, 10);
+        assert_eq!(hydra(&first, "previous"), None);
+        let last = page(4, 10);
+        assert_eq!(hydra(&last, "next"), None);
+        assert_eq!(hydra(&last, "previous"), Some(url(3)));
+
+        let empty = page(1, 0);
+        assert_eq!(hydra(&empty, "first"), Some(url(1)));
+        assert_eq!(hydra(&empty, "last"), Some(url(1)));
+        assert_eq!(hydra(&empty, "next"), None);
+
+        let xml = catalog_document(
+            &info,
+            &orgs(),
+            &[],
+            Paging {
+                page: 2,
+                per_page: 3,
+                total: 10,
+            },
+            RdfFormat::RdfXml,
+        );
+        assert!(xml.contains(&format!(
+            "<hydra:next rdf:resource=\"{BASE}/catalog.rdf?page=3\"/>"
+        )));
+    }
+
+    #[test]
+    fn dataset_terms() {
+        let info = CatalogInfo::yamaguchi(BASE);
+        let ttl = dataset_document(&info, &orgs(), &dataset("t", "n"), RdfFormat::Turtle);
+        for expected in [
+            "dct:accrualPeriodicity <http://publications.europa.eu/resource/authority/frequency/ANNUAL>",
+            "dcat:landingPage <http://127.0.0.1:8080/dataset/aed-yamaguchi>",
+            "dct:spatial <http://127.0.0.1:8080/region/municipality/35203>",
+            "skos:prefLabel \"山口市\"@ja",
+            "dct:publisher <http://127.0.0.1:8080/organization/yamaguchi-city>",
+            "dcat:startDate \"2024-04-01\"^^xsd:date",
+            "dct:modified \"2024-05-01T10:30:00.123456Z\"^^xsd:dateTime",
+            "dct:conformsTo <http://127.0.0.1:8080/standard/aed>",
+            "dcat:downloadURL <http://127.0.0.1:8080/dataset/aed-yamaguchi/resource/r1/download>",
+            "dcat:mediaType <https://www.iana.org/assignments/media-types/text/csv>",
+            "dcat:byteSize \"42\"^^xsd:nonNegativeInteger",
+            "rdfs:seeAlso <http://127.0.0.1:8080/api/3/action/datastore_search?resource_id=r1>",
+            "vcard:hasEmail <mailto:dx@example.jp>",
+        ] {
+            assert!(ttl.contains(expected), "missing {expected} in\n{ttl}");
+        }
+    }
+
+    #[test]
+    fn dates_are_typed_or_left_out() {
+        assert_eq!(
+            xsd_date("2024-04-01"),
+            Some(("2024-04-01".into(), "xsd:date"))
+        );
+        assert_eq!(
+            xsd_date("2024-04-01T09:00:00"),
+            Some(("2024-04-01T09:00:00Z".into(), "xsd:dateTime"))
+        );
+        assert_eq!(
+            xsd_date("2024-04-01T09:00:00+09:00"),
+            Some(("2024-04-01T09:00:00+09:00".into(), "xsd:dateTime"))
+        );
+        assert_eq!(xsd_date("令和6年4月1日"), None);
+        assert_eq!(xsd_date(""), None);
+    }
+
+    #[test]
+    fn formats_round_trip() {
+        for f in RdfFormat::ALL {
+            assert_eq!(RdfFormat::from_extension(f.extension()), Some(f));
+            assert_eq!(
+                RdfFormat::from_media_type(&format!("{}; charset=utf-8", f.media_type())),
+                Some(f)
+            );
+        }
+    }
+
+    #[test]
+    fn schema_org_for_the_page() {
+        let d = dataset("AED設置箇所一覧 </script><script>alert(1)</script>", "説明");
+        let org = orgs();
+        let v = schema_org_jsonld(&d, BASE, org.get("yamaguchi-city"));
+        assert_eq!(v["@type"], "Dataset");
+        assert_eq!(v["url"], format!("{BASE}/dataset/aed-yamaguchi"));
+        assert_eq!(v["license"], "https://creativecommons.org/licenses/by/4.0/");
+        assert_eq!(v["creator"]["name"], "山口市");
+        assert_eq!(v["spatialCoverage"]["name"], "山口市");
+        assert_eq!(v["temporalCoverage"], "2024-04-01/..");
+        assert_eq!(v["distribution"][0]["@type"], "DataDownload");
+        assert_eq!(
+            v["distribution"][0]["contentUrl"],
+            format!("{BASE}/dataset/aed-yamaguchi/resource/r1/download")
+        );
+
+        let script = json_for_script(&v);
+        assert!(!script.contains('<') && !script.contains('>') && !script.contains('&'));
+        assert!(script.contains("\\u003c/script\\u003e"));
+        let back: Value = serde_json::from_str(&script).unwrap();
+        assert_eq!(back, v);
+    }
 }

@@ -267,7 +267,10 @@ fn parse_day(s: &str) -> Option<Date> {
 }
 
 fn conformity_check(standard: &str, summary: Option<&ValidationSummary>) -> Check {
-    let title = ("標準データセットへの適合", "Conformity to the standard dataset");
+    let title = (
+        "標準データセットへの適合",
+        "Conformity to the standard dataset",
+    );
     let name = crate::standard::schema(standard).map_or(standard, |s| s.title_ja);
     let name_en = crate::standard::schema(standard).map_or(standard, |s| s.title_en);
     match summary {
@@ -297,5 +300,128 @@ fn conformity_check(standard: &str, summary: Option<&ValidationSummary>) -> Chec
                 ),
             ),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::standard::validate;
+
+    fn dataset() -> Dataset {
+        let mut value = serde_json::json!({
+            "id": "1", "name": "aed", "title": "AED設置箇所一覧",
+            "notes": "山口市内の公共施設に設置されたAED（自動体外式除細動器）の設置場所、利用できる曜日と時間の一覧です。毎年4月1日時点で更新します。",
+            "owner_org": "yamaguchi-city", "state": "active", "private": false,
+            "license_id": "cc-by-4.0", "author": "", "author_email": "",
+            "maintainer": "", "maintainer_email": "dx@example.jp", "version": "", "url": "",
+            "tags": ["AED"], "groups": [], "extras": [], "spatial": ["35203"],
+            "temporal_start": "2024-04-01", "temporal_end": null, "frequency": "annual",
+            "standard": null, "series": false,
+            "metadata_created": "2024-04-01T00:00:00.000000",
+            "metadata_modified": "2024-04-01T00:00:00.000000", "creator_user_id": null,
+        });
+        let resource = serde_json::json!({
+            "id": "r", "package_id": "1", "name": "aed.csv", "description": "",
+            "format": "CSV", "mimetype": "", "url": "", "url_type": "upload", "size": 1,
+            "hash": "", "position": 0, "period": null, "version": 1, "created": "",
+            "last_modified": "2024-04-02T00:00:00.000000", "table": null
+        });
+        value["resources"] = serde_json::json!([resource]);
+        serde_json::from_value(value).unwrap()
+    }
+
+    fn now() -> OffsetDateTime {
+        time::macros::datetime!(2024-10-01 0:00 UTC)
+    }
+
+    fn by_id<'a>(r: &'a QualityReport, id: &str) -> &'a Check {
+        r.checks.iter().find(|c| c.id == id).unwrap()
+    }
+
+    #[test]
+    fn a_complete_dataset_scores_100() {
+        let r = score(&dataset(), now(), None);
+        assert_eq!(r.score, 100, "{:#?}", r.checks);
+        assert_eq!(r.to_fix().count(), 0);
+        assert!(r.checks.iter().all(|c| c.id != "conformity"));
+    }
+
+    #[test]
+    fn each_missing_item_costs_points_with_a_hint() {
+        let mut d = dataset();
+        d.notes = "AEDの一覧".into();
+        d.license_id = "other-closed".into();
+        d.resources[0].format = "PDF".into();
+        d.spatial.clear();
+        d.temporal_start = None;
+        d.tags.clear();
+        d.maintainer_email.clear();
+        let r = score(&d, now(), None);
+        let failed: Vec<&str> = r.to_fix().map(|c| c.id).collect();
+        assert_eq!(
+            failed,
+            vec![
+                "description",
+                "license",
+                "open_format",
+                "spatial",
+                "temporal",
+                "tags",
+                "contact"
+            ]
+        );
+        assert_eq!(r.score, 15 * 100 / 90 + 1); // only the frequency (15 of 90), rounded
+        let hint = &by_id(&r, "description").hint_ja;
+        assert!(
+            hint.contains("50文字") && hint.contains("現在6文字"),
+            "{hint}"
+        );
+        assert!(by_id(&r, "open_format").hint_en.contains("PDF"));
+    }
+
+    #[test]
+    fn frequency_stated_and_kept() {
+        let mut d = dataset();
+        // Last update 2024-04-02; annual allows 366 days.
+        assert!(by_id(&score(&d, now(), None), "frequency").passed);
+        let later = time::macros::datetime!(2025-04-10 0:00 UTC);
+        let c = score(&d, later, None)
+            .checks
+            .into_iter()
+            .find(|c| c.id == "frequency")
+            .unwrap();
+        assert_eq!((c.passed, c.points, c.max), (false, 5, 15));
+        assert!(
+            c.hint_ja.contains("毎年") && c.hint_ja.contains("373日前"),
+            "{}",
+            c.hint_ja
+        );
+
+        d.frequency = Some(crate::Frequency::Irregular);
+        assert!(by_id(&score(&d, later, None), "frequency").passed);
+        d.frequency = None;
+        assert_eq!(by_id(&score(&d, later, None), "frequency").points, 0);
+    }
+
+    #[test]
+    fn conformity_counts_for_standard_datasets() {
+        let mut d = dataset();
+        d.standard = Some("aed".into());
+        let r = score(&d, now(), None);
+        assert!(!by_id(&r, "conformity").passed);
+        assert_eq!(r.score, 90);
+        assert!(by_id(&r, "conformity").hint_ja.contains("AED設置箇所一覧"));
+
+        let good = "全国地方公共団体コード,ID,地方公共団体名,名称,住所,緯度,経度,設置位置\n\
+                    352039,1,山口市,山口県庁,山口市滝町1-1,34.1859,131.4706,ロビー\n";
+        let report = validate(&crate::standard::AED, good.as_bytes());
+        assert_eq!(score(&d, now(), Some(&report.summary)).score, 100);
+
+        let bad = good.replace("352039", "352038");
+        let report = validate(&crate::standard::AED, bad.as_bytes());
+        let r = score(&d, now(), Some(&report.summary));
+        assert!(by_id(&r, "conformity").hint_ja.contains("1件のエラー"));
+        assert_eq!(r.score, 90);
     }
 }

@@ -426,7 +426,7 @@ pub struct ValidationReport {
     pub encoding: String,
     /// Data rows (header excluded).
     pub rows: u64,
-    /// At most [`MAX_ISSUES`], in file order with file-level issues first.
+    /// At most [`MAX_ISSUES`], in the order found: the file, the header, then the rows.
     pub issues: Vec<Issue>,
     /// Issues found but not listed because of [`MAX_ISSUES`].
     pub issues_omitted: u64,
@@ -474,7 +474,12 @@ pub fn apply_repairs(
     if let Some((line, message)) = analysis.malformed {
         return Err(StandardError::Malformed { line, message });
     }
-    let offered: Vec<&str> = analysis.report.repairs.iter().map(|r| r.id.as_str()).collect();
+    let offered: Vec<&str> = analysis
+        .report
+        .repairs
+        .iter()
+        .map(|r| r.id.as_str())
+        .collect();
     for id in accepted {
         if !offered.contains(&id.as_ref()) {
             return Err(StandardError::UnknownRepair(id.as_ref().to_owned()));
@@ -861,7 +866,11 @@ fn check_normalised(kind: ColumnType, v: &str) -> Verdict {
             if (v.len() == 7 && all_digits(v)) || dashed(3) {
                 Verdict::Ok
             } else if (v.len() == 6 && all_digits(v)) || dashed(2) {
-                fixable(C::PostalCodeLeadingZero, RepairKind::LeadingZero, format!("0{v}"))
+                fixable(
+                    C::PostalCodeLeadingZero,
+                    RepairKind::LeadingZero,
+                    format!("0{v}"),
+                )
             } else {
                 Verdict::Bad(C::PostalCodeFormat)
             }
@@ -872,7 +881,11 @@ fn check_normalised(kind: ColumnType, v: &str) -> Verdict {
                 .iter()
                 .any(|p| lower.starts_with(p) && lower.len() > p.len())
                 && !v.contains(char::is_whitespace);
-            if ok { Verdict::Ok } else { Verdict::Bad(C::UrlFormat) }
+            if ok {
+                Verdict::Ok
+            } else {
+                Verdict::Bad(C::UrlFormat)
+            }
         }
         K::Email => {
             let ok = v.split_once('@').is_some_and(|(local, domain)| {
@@ -882,7 +895,11 @@ fn check_normalised(kind: ColumnType, v: &str) -> Verdict {
                     && !domain.ends_with('.')
                     && !domain.contains('@')
             }) && !v.contains(char::is_whitespace);
-            if ok { Verdict::Ok } else { Verdict::Bad(C::EmailFormat) }
+            if ok {
+                Verdict::Ok
+            } else {
+                Verdict::Bad(C::EmailFormat)
+            }
         }
         K::Flag => {
             if v == "1" {
@@ -942,13 +959,11 @@ fn check_phone(v: &str) -> Verdict {
     let first_digit = v.chars().find(char::is_ascii_digit);
     match first_digit {
         Some('0') if (10..=11).contains(&digits) => Verdict::Ok,
-        Some(d) if d != '0' && (9..=10).contains(&digits) && v.starts_with(d) => {
-            Verdict::Fixable {
-                code: C::PhoneLeadingZero,
-                kind: RepairKind::LeadingZero,
-                fixed: format!("0{v}"),
-            }
-        }
+        Some(d) if d != '0' && (9..=10).contains(&digits) && v.starts_with(d) => Verdict::Fixable {
+            code: C::PhoneLeadingZero,
+            kind: RepairKind::LeadingZero,
+            fixed: format!("0{v}"),
+        },
         _ => Verdict::Bad(C::PhoneFormat),
     }
 }
@@ -998,7 +1013,10 @@ fn in_prefecture(region: Option<&Region>, lat: f64, lon: f64) -> bool {
         return false;
     }
     match region {
-        Some(r) => !matches!(r.locate(lat, lon, &LocateOptions::default()).method, Method::Outside),
+        Some(r) => !matches!(
+            r.locate(lat, lon, &LocateOptions::default()).method,
+            Method::Outside
+        ),
         // Without boundaries, the prefecture's bounding box (islands included).
         None => (33.70..=34.85).contains(&lat) && (130.75..=132.50).contains(&lon),
     }
@@ -1012,6 +1030,15 @@ fn encoding_label(e: Encoding) -> &'static str {
         Encoding::Utf16Le => "utf-16le",
         Encoding::Utf16Be => "utf-16be",
     }
+}
+
+/// Whether an extra column's header names a date: 設置日, 更新日, 開設年月日, 日付…, but not
+/// 曜日 (days of the week).
+fn looks_like_date_header(name: &str) -> bool {
+    let key = header_key(name);
+    (key.ends_with('日') && !key.ends_with("曜日"))
+        || key.contains("日付")
+        || key.contains("年月日")
 }
 
 /// Header text as compared with the schema: NFKC (full-width brackets, half-width kana),
@@ -1029,7 +1056,15 @@ struct Repairs {
 }
 
 impl Repairs {
-    fn note(&mut self, id: &str, kind: RepairKind, column: Option<&str>, row: u64, before: &str, after: &str) {
+    fn note(
+        &mut self,
+        id: &str,
+        kind: RepairKind,
+        column: Option<&str>,
+        row: u64,
+        before: &str,
+        after: &str,
+    ) {
         let repair = self.by_id.entry(id.to_owned()).or_insert_with(|| {
             self.order.push(id.to_owned());
             Repair {
@@ -1152,7 +1187,13 @@ fn analyse(schema: &Schema, raw: &[u8]) -> Analysis {
     let decoded = match ydx_text::decode(raw) {
         Ok(d) => d,
         Err(e) => {
-            out.push(issue(None, None, IssueCode::Unreadable, Some(&e.to_string()), None));
+            out.push(issue(
+                None,
+                None,
+                IssueCode::Unreadable,
+                Some(&e.to_string()),
+                None,
+            ));
             return finish(schema, analysis, out, repairs, &[], &[]);
         }
     };
@@ -1169,7 +1210,14 @@ fn analyse(schema: &Schema, raw: &[u8]) -> Analysis {
             Some(label),
             Some(ENCODING_ID.to_owned()),
         ));
-        repairs.note(ENCODING_ID, RepairKind::ConvertEncoding, None, 0, label, "UTF-8");
+        repairs.note(
+            ENCODING_ID,
+            RepairKind::ConvertEncoding,
+            None,
+            0,
+            label,
+            "UTF-8",
+        );
         if let Some(r) = repairs.by_id.get_mut(ENCODING_ID) {
             r.rows.clear();
         }
@@ -1192,7 +1240,13 @@ fn analyse(schema: &Schema, raw: &[u8]) -> Analysis {
             }
             Err(e) => {
                 let line = e.position().map_or(0, csv::Position::line);
-                out.push(issue(Some(line), None, IssueCode::Malformed, Some(&e.to_string()), None));
+                out.push(issue(
+                    Some(line),
+                    None,
+                    IssueCode::Malformed,
+                    Some(&e.to_string()),
+                    None,
+                ));
                 analysis.malformed = Some((line, e.to_string()));
                 break;
             }
@@ -1206,6 +1260,9 @@ fn analyse(schema: &Schema, raw: &[u8]) -> Analysis {
     // Which field holds which schema column.
     let mut field_of: Vec<Option<usize>> = vec![None; schema.columns.len()];
     let mut unknown = Vec::new();
+    // Extra columns that hold dates (設置日, 更新日…): 和暦 there gets the ISO repair too,
+    // as a warning, since the standard does not define the column.
+    let mut extra_dates: Vec<(usize, String)> = Vec::new();
     for (field, name) in header.iter().enumerate() {
         let key = header_key(name);
         let found = schema.columns.iter().position(|c| {
@@ -1224,21 +1281,46 @@ fn analyse(schema: &Schema, raw: &[u8]) -> Analysis {
             },
             None => {
                 unknown.push(name.clone());
-                out.push(issue(Some(1), None, IssueCode::UnknownColumn, Some(name), None));
+                if looks_like_date_header(name) {
+                    extra_dates.push((field, name.clone()));
+                }
+                out.push(issue(
+                    Some(1),
+                    None,
+                    IssueCode::UnknownColumn,
+                    Some(name),
+                    None,
+                ));
             }
         }
     }
     analysis.report.summary.unknown_columns = unknown;
     for (spec, field) in schema.columns.iter().zip(&field_of) {
         if spec.required && field.is_none() {
-            analysis.report.summary.missing_required.push(spec.name.to_owned());
-            out.push(issue(None, Some(spec.name), IssueCode::MissingColumn, None, None));
+            analysis
+                .report
+                .summary
+                .missing_required
+                .push(spec.name.to_owned());
+            out.push(issue(
+                None,
+                Some(spec.name),
+                IssueCode::MissingColumn,
+                None,
+                None,
+            ));
         }
     }
 
     let region = Region::bundled().ok();
-    let lat_col = schema.columns.iter().position(|c| c.kind == ColumnType::Latitude);
-    let lon_col = schema.columns.iter().position(|c| c.kind == ColumnType::Longitude);
+    let lat_col = schema
+        .columns
+        .iter()
+        .position(|c| c.kind == ColumnType::Latitude);
+    let lon_col = schema
+        .columns
+        .iter()
+        .position(|c| c.kind == ColumnType::Longitude);
     let lat_field = lat_col.and_then(|i| field_of.get(i).copied().flatten());
     let lon_field = lon_col.and_then(|i| field_of.get(i).copied().flatten());
     analysis.lat_lon_fields = lat_field.zip(lon_field);
@@ -1274,7 +1356,13 @@ fn analyse(schema: &Schema, raw: &[u8]) -> Analysis {
             let raw_cell = record.get(field).map_or("", String::as_str);
             if raw_cell.trim().is_empty() {
                 if spec.required && spec.kind != ColumnType::Flag {
-                    out.push(issue(Some(line), Some(spec.name), IssueCode::RequiredEmpty, None, None));
+                    out.push(issue(
+                        Some(line),
+                        Some(spec.name),
+                        IssueCode::RequiredEmpty,
+                        None,
+                        None,
+                    ));
                 }
                 continue;
             }
@@ -1297,10 +1385,22 @@ fn analyse(schema: &Schema, raw: &[u8]) -> Analysis {
                         repair: id.clone(),
                         value: fixed,
                     });
-                    out.push(issue(Some(line), Some(spec.name), code, Some(raw_cell), Some(id)));
+                    out.push(issue(
+                        Some(line),
+                        Some(spec.name),
+                        code,
+                        Some(raw_cell),
+                        Some(id),
+                    ));
                 }
                 Verdict::Bad(code) => {
-                    out.push(issue(Some(line), Some(spec.name), code, Some(raw_cell), None));
+                    out.push(issue(
+                        Some(line),
+                        Some(spec.name),
+                        code,
+                        Some(raw_cell),
+                        None,
+                    ));
                 }
             }
             if spec.kind == ColumnType::LgCode
@@ -1326,8 +1426,33 @@ fn analyse(schema: &Schema, raw: &[u8]) -> Analysis {
                 if let std::collections::hash_map::Entry::Vacant(e) = ids.entry(key) {
                     e.insert(line);
                 } else {
-                    out.push(issue(Some(line), Some(spec.name), IssueCode::DuplicateId, Some(raw_cell), None));
+                    out.push(issue(
+                        Some(line),
+                        Some(spec.name),
+                        IssueCode::DuplicateId,
+                        Some(raw_cell),
+                        None,
+                    ));
                 }
+            }
+        }
+        for (field, name) in &extra_dates {
+            let raw_cell = record.get(*field).map_or("", String::as_str);
+            if raw_cell.trim().is_empty() {
+                continue;
+            }
+            if let Verdict::Fixable { code, kind, fixed } = check_cell(ColumnType::Date, raw_cell) {
+                let id = repair_id(kind, name);
+                repairs.note(&id, kind, Some(name), line, raw_cell, &fixed);
+                analysis.fixes.push(Fix {
+                    record: index,
+                    field: *field,
+                    repair: id.clone(),
+                    value: fixed,
+                });
+                let mut found = issue(Some(line), Some(name), code, Some(raw_cell), Some(id));
+                found.severity = Severity::Warning;
+                out.push(found);
             }
         }
         if let [Some(lat), Some(lon)] = coords {
@@ -1359,12 +1484,30 @@ fn analyse(schema: &Schema, raw: &[u8]) -> Analysis {
                     Some(SWAP_ID.to_owned()),
                 ));
             } else if !(-90.0..=90.0).contains(&lat) {
-                out.push(issue(Some(line), lat_name, IssueCode::LatitudeRange, Some(&lat.to_string()), None));
+                out.push(issue(
+                    Some(line),
+                    lat_name,
+                    IssueCode::LatitudeRange,
+                    Some(&lat.to_string()),
+                    None,
+                ));
             } else if !(-180.0..=180.0).contains(&lon) {
                 let lon_name = lon_col.map(|i| schema.columns[i].name);
-                out.push(issue(Some(line), lon_name, IssueCode::LongitudeRange, Some(&lon.to_string()), None));
+                out.push(issue(
+                    Some(line),
+                    lon_name,
+                    IssueCode::LongitudeRange,
+                    Some(&lon.to_string()),
+                    None,
+                ));
             } else {
-                out.push(issue(Some(line), lat_name, IssueCode::OutsidePrefecture, Some(&shown), None));
+                out.push(issue(
+                    Some(line),
+                    lat_name,
+                    IssueCode::OutsidePrefecture,
+                    Some(&shown),
+                    None,
+                ));
             }
         }
     }
@@ -1409,4 +1552,411 @@ fn finish(
     analysis.report.issues_omitted = out.omitted;
     analysis.report.repairs = repairs.finish(rows);
     analysis
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str = "全国地方公共団体コード,ID,地方公共団体名,名称,所在地_連結表記,緯度,経度,設置位置,電話番号,郵便番号,開始時間";
+
+    /// An AED file with rows at 山口県庁 (34.1859, 131.4706) and 防府市役所 (34.0514, 131.5627).
+    fn aed(rows: &[&str]) -> String {
+        let mut text = format!("{HEADER}\n");
+        for r in rows {
+            text.push_str(r);
+            text.push('\n');
+        }
+        text
+    }
+
+    const GOOD1: &str = "352039,3520390001,山口市,山口県庁,山口県山口市滝町1-1,34.1859,131.4706,1階ロビー,083-922-3111,753-8501,08:30";
+    const GOOD2: &str = "352039,3520390002,山口市,防府市役所,山口県防府市寿町7-1,34.0514,131.5627,玄関,0835-25-2111,747-8501,9:00";
+
+    fn codes(report: &ValidationReport) -> Vec<IssueCode> {
+        report.issues.iter().map(|i| i.code).collect()
+    }
+
+    fn repair_ids(report: &ValidationReport) -> Vec<&str> {
+        report.repairs.iter().map(|r| r.id.as_str()).collect()
+    }
+
+    #[test]
+    fn check_digit_follows_the_rule() {
+        assert_eq!(lg_check_digit("35203"), Some('9')); // 山口市 352039
+        assert_eq!(lg_check_digit("35202"), Some('1')); // remainder 0 → 1 (宇部市 352021)
+        assert_eq!(lg_check_digit("13104"), Some('1')); // 新宿区 131041
+        assert_eq!(lg_check_digit("01100"), Some('2')); // 札幌市 011002
+        assert_eq!(lg_check_digit("35000"), Some('1')); // 山口県 350001
+        assert_eq!(lg_check_digit("3520"), None);
+        assert_eq!(lg_check_digit("3520a"), None);
+        // Remainder 1 gives 0: find one and check it.
+        let five = (0..100_000)
+            .map(|n| format!("{n:05}"))
+            .find(|f| {
+                let sum: u32 = f
+                    .bytes()
+                    .zip([6, 5, 4, 3, 2])
+                    .map(|(d, w)| u32::from(d - b'0') * w)
+                    .sum();
+                sum % 11 == 1
+            })
+            .unwrap();
+        assert_eq!(lg_check_digit(&five), Some('0'));
+    }
+
+    #[test]
+    fn a_good_file_conforms() {
+        let report = validate(&AED, aed(&[GOOD1, GOOD2]).as_bytes());
+        assert_eq!(report.encoding, "utf-8");
+        assert_eq!(report.rows, 2);
+        assert!(report.summary.conforms(), "{:#?}", report.issues);
+        assert!(report.repairs.is_empty());
+        let col = report
+            .summary
+            .columns
+            .iter()
+            .find(|c| c.name == "緯度")
+            .unwrap();
+        assert_eq!(
+            (col.filled, col.errors, col.header.as_deref()),
+            (2, 0, Some("緯度"))
+        );
+    }
+
+    #[test]
+    fn missing_required_and_unknown_columns() {
+        let text = "全国地方公共団体コード,ID,名称,緯度,経度,設置位置,独自の列\n352039,1,山口県庁,34.1859,131.4706,ロビー,x\n";
+        let report = validate(&AED, text.as_bytes());
+        assert_eq!(
+            report.summary.missing_required,
+            vec!["地方公共団体名", "所在地_連結表記"]
+        );
+        assert_eq!(report.summary.unknown_columns, vec!["独自の列"]);
+        assert!(!report.summary.conforms());
+        let missing = report
+            .issues
+            .iter()
+            .find(|i| i.code == IssueCode::MissingColumn)
+            .unwrap();
+        assert_eq!(missing.row, None);
+        assert!(missing.message_ja.contains("地方公共団体名"));
+        let unknown = report
+            .issues
+            .iter()
+            .find(|i| i.code == IssueCode::UnknownColumn)
+            .unwrap();
+        assert_eq!(unknown.severity, Severity::Info);
+    }
+
+    #[test]
+    fn older_column_names_are_accepted() {
+        // The earlier version's 住所, and disaster types without the prefix, as many files have.
+        let text = "全国地方公共団体コード,ID,地方公共団体名,名称,住所,緯度,経度,洪水,崖崩れ、土石流及び地滑り,高潮,地震,津波,大規模な火事,内水氾濫,火山現象\n\
+                    352039,1,山口市,山口県庁,山口市滝町1-1,34.1859,131.4706,1,,1,1,,1,,\n";
+        let report = validate(&EVACUATION_SITE, text.as_bytes());
+        assert!(report.summary.conforms(), "{:#?}", report.issues);
+        let flood = report
+            .summary
+            .columns
+            .iter()
+            .find(|c| c.name == "災害種別_洪水")
+            .unwrap();
+        assert_eq!(flood.header.as_deref(), Some("洪水"));
+    }
+
+    #[test]
+    fn cell_checks_report_the_file_line() {
+        let text = aed(&[
+            GOOD1,
+            "352038,3520390002,山口市,,山口市,34.1859,131.4706,玄関,083-922-3111,753-8501,25:00",
+            "352039,3520390001,山口市,県庁,山口市,north,131.4706,玄関,電話なし,7538501,08:30",
+        ]);
+        let report = validate(&AED, text.as_bytes());
+        let at = |line: u64| -> Vec<IssueCode> {
+            report
+                .issues
+                .iter()
+                .filter(|i| i.row == Some(line))
+                .map(|i| i.code)
+                .collect()
+        };
+        assert_eq!(
+            at(3),
+            vec![
+                IssueCode::LgCodeCheckDigit,
+                IssueCode::RequiredEmpty,
+                IssueCode::TimeFormat
+            ]
+        );
+        assert_eq!(
+            at(4),
+            vec![
+                IssueCode::DuplicateId,
+                IssueCode::NotNumber,
+                IssueCode::PhoneFormat
+            ]
+        );
+        assert_eq!(report.summary.errors, 5);
+        assert_eq!(report.summary.warnings, 1);
+        let issue = report
+            .issues
+            .iter()
+            .find(|i| i.code == IssueCode::TimeFormat)
+            .unwrap();
+        assert_eq!(issue.column.as_deref(), Some("開始時間"));
+        assert_eq!(issue.value.as_deref(), Some("25:00"));
+    }
+
+    #[test]
+    fn points_outside_the_prefecture() {
+        // 広島市役所 (34.3853, 132.4553) is outside Yamaguchi and not a swapped pair either.
+        let row = "352039,1,山口市,広島,広島市,34.3853,132.4553,玄関,,,";
+        let report = validate(&AED, aed(&[row]).as_bytes());
+        assert_eq!(codes(&report), vec![IssueCode::OutsidePrefecture]);
+        assert!(report.repairs.is_empty());
+    }
+
+    #[test]
+    fn shift_jis_is_offered_conversion() {
+        let text = aed(&[GOOD1, GOOD2]);
+        let sjis = encoding_rs::SHIFT_JIS.encode(&text).0.into_owned();
+        let report = validate(&AED, &sjis);
+        assert_eq!(report.encoding, "shift_jis");
+        assert_eq!(codes(&report), vec![IssueCode::Encoding]);
+        assert_eq!(repair_ids(&report), vec!["encoding"]);
+        assert!(!report.summary.conforms());
+
+        let fixed = apply_repairs(&AED, &sjis, &["encoding"]).unwrap();
+        assert!(
+            fixed.starts_with(b"\xEF\xBB\xBF"),
+            "Excel needs the BOM to read UTF-8"
+        );
+        assert_eq!(std::str::from_utf8(&fixed[3..]).unwrap(), text);
+        assert!(validate(&AED, &fixed).summary.conforms());
+
+        // Not accepted: the file stays Shift_JIS, byte for byte.
+        assert_eq!(apply_repairs(&AED, &sjis, &[] as &[&str]).unwrap(), sjis);
+    }
+
+    #[test]
+    fn swapped_coordinates_are_offered_a_swap() {
+        let swapped1 = GOOD1.replace("34.1859,131.4706", "131.4706,34.1859");
+        let swapped2 = GOOD2.replace("34.0514,131.5627", "131.5627,34.0514");
+        let text = aed(&[&swapped1, &swapped2]);
+        let report = validate(&AED, text.as_bytes());
+        assert_eq!(
+            codes(&report),
+            vec![IssueCode::LatLonSwapped, IssueCode::LatLonSwapped]
+        );
+        assert_eq!(repair_ids(&report), vec!["swap_lat_lon"]);
+        let repair = &report.repairs[0];
+        assert_eq!(repair.rows, vec![2, 3]);
+        assert_eq!(repair.examples[0].after, "34.1859, 131.4706");
+        assert!(repair.description_ja.contains("2行"));
+
+        let fixed = apply_repairs(&AED, text.as_bytes(), &["swap_lat_lon"]).unwrap();
+        assert_eq!(String::from_utf8(fixed).unwrap(), aed(&[GOOD1, GOOD2]));
+    }
+
+    #[test]
+    fn dropped_leading_zeros_and_check_digits() {
+        // (A postal code from outside Yamaguchi, where the leading 0 exists.)
+        let good = GOOD1.replace("753-8501", "060-0001");
+        let row = good
+            .replacen("352039,", "35203,", 1)
+            .replace("083-922", "83-922")
+            .replace("060-0001", "60-0001");
+        let text = aed(&[&row, GOOD2]);
+        let report = validate(&AED, text.as_bytes());
+        assert_eq!(
+            codes(&report),
+            vec![
+                IssueCode::LgCodeIncomplete,
+                IssueCode::PhoneLeadingZero,
+                IssueCode::PostalCodeLeadingZero
+            ]
+        );
+        assert_eq!(
+            repair_ids(&report),
+            vec![
+                "lg_code:全国地方公共団体コード",
+                "leading_zero:電話番号",
+                "leading_zero:郵便番号"
+            ]
+        );
+        assert_eq!(
+            report.issues[0].repair.as_deref(),
+            Some("lg_code:全国地方公共団体コード")
+        );
+
+        // Only the accepted repairs are applied.
+        let fixed =
+            apply_repairs(&AED, text.as_bytes(), &["lg_code:全国地方公共団体コード"]).unwrap();
+        let fixed = String::from_utf8(fixed).unwrap();
+        assert!(
+            fixed.contains("\n352039,3520390001,山口市,山口県庁"),
+            "{fixed}"
+        );
+        assert!(fixed.contains(",83-922-3111,60-0001,"), "{fixed}");
+
+        let all: Vec<&str> = repair_ids(&report);
+        let fixed = apply_repairs(&AED, text.as_bytes(), &all).unwrap();
+        assert_eq!(String::from_utf8(fixed).unwrap(), aed(&[&good, GOOD2]));
+    }
+
+    #[test]
+    fn leading_zero_of_another_prefecture_code() {
+        // 札幌市 011002 saved from Excel as 11002: the zero goes back, with a warning that it is
+        // not a Yamaguchi code.
+        assert!(matches!(
+            check_lg_code("11002"),
+            Verdict::Fixable { ref fixed, .. } if fixed == "011002"
+        ));
+        assert!(matches!(
+            check_lg_code("35201"),
+            Verdict::Fixable { ref fixed, .. } if fixed == "352012"
+        ));
+        assert!(matches!(check_lg_code("3520"), Verdict::Fixable { .. }));
+        assert!(matches!(
+            check_lg_code("1234567"),
+            Verdict::Bad(IssueCode::LgCodeFormat)
+        ));
+    }
+
+    /// A schema with a date column, as some standard datasets have.
+    const WITH_DATE: Schema = Schema {
+        id: "test",
+        title_ja: "テスト",
+        title_en: "Test",
+        columns: &[col("ID", true, T::Text), col("開設日", true, T::Date)],
+    };
+
+    #[test]
+    fn wareki_dates_become_iso() {
+        let text = "ID,開設日\n1,令和6年4月1日\n2,2024-04-02\n3,R6.4.3\n4,平成32年1月1日\n";
+        let report = validate(&WITH_DATE, text.as_bytes());
+        assert_eq!(
+            codes(&report),
+            vec![
+                IssueCode::DateNotIso,
+                IssueCode::DateNotIso,
+                IssueCode::NotDate
+            ]
+        );
+        assert_eq!(repair_ids(&report), vec!["iso_date:開設日"]);
+        assert_eq!(report.repairs[0].rows, vec![2, 4]);
+        // 平成32年 does not exist (the era ended in 平成31年): no guess is offered.
+        assert_eq!(report.issues[2].repair, None);
+
+        let fixed = apply_repairs(&WITH_DATE, text.as_bytes(), &["iso_date:開設日"]).unwrap();
+        assert_eq!(
+            String::from_utf8(fixed).unwrap(),
+            "ID,開設日\n1,2024-04-01\n2,2024-04-02\n3,2024-04-03\n4,平成32年1月1日\n"
+        );
+    }
+
+    #[test]
+    fn wareki_in_an_extra_date_column_is_a_warning_with_a_repair() {
+        let text = aed(&[GOOD1])
+            .replacen("開始時間", "開始時間,設置日", 1)
+            .replacen("08:30", "08:30,令和5年10月1日", 1);
+        let report = validate(&AED, text.as_bytes());
+        assert!(report.summary.conforms(), "{:#?}", report.issues);
+        assert_eq!(repair_ids(&report), vec!["iso_date:設置日"]);
+        let fixed = apply_repairs(&AED, text.as_bytes(), &["iso_date:設置日"]).unwrap();
+        assert!(
+            String::from_utf8(fixed)
+                .unwrap()
+                .contains(",08:30,2023-10-01\n")
+        );
+    }
+
+    #[test]
+    fn full_width_digits_are_offered_half_width() {
+        let row = GOOD1.replace("34.1859", "３４．１８５９");
+        let report = validate(&AED, aed(&[&row]).as_bytes());
+        assert_eq!(codes(&report), vec![IssueCode::FullWidth]);
+        assert_eq!(repair_ids(&report), vec!["half_width:緯度"]);
+    }
+
+    #[test]
+    fn flags_are_one_or_empty() {
+        assert!(matches!(check_cell(T::Flag, "1"), Verdict::Ok));
+        assert!(matches!(
+            check_cell(T::Flag, "○"),
+            Verdict::Bad(IssueCode::FlagValue)
+        ));
+        assert!(matches!(
+            check_cell(T::Url, "www.example.jp"),
+            Verdict::Bad(IssueCode::UrlFormat)
+        ));
+        assert!(matches!(check_cell(T::Email, "a@example.jp"), Verdict::Ok));
+        assert!(matches!(
+            check_cell(T::Email, "a@b"),
+            Verdict::Bad(IssueCode::EmailFormat)
+        ));
+        assert!(matches!(check_cell(T::Integer, "120"), Verdict::Ok));
+        assert!(matches!(
+            check_cell(T::Integer, "約120"),
+            Verdict::Bad(IssueCode::NotInteger)
+        ));
+    }
+
+    #[test]
+    fn unknown_repairs_are_refused_and_bad_bytes_reported() {
+        let text = aed(&[GOOD1]);
+        assert!(matches!(
+            apply_repairs(&AED, text.as_bytes(), &["swap_lat_lon"]),
+            Err(StandardError::UnknownRepair(id)) if id == "swap_lat_lon"
+        ));
+        let report = validate(&AED, b"\xFF\xFE\xFF");
+        assert_eq!(report.encoding, "unknown");
+        let report = validate(&AED, b"ID,\"unclosed\n1,2");
+        assert!(!report.summary.conforms());
+    }
+
+    #[test]
+    fn crlf_and_quotes_survive_a_repair() {
+        let text = format!(
+            "{HEADER}\r\n{}\r\n",
+            GOOD1
+                .replace("山口県庁", "\"山口県庁, 本館\"")
+                .replace("352039,", "35203,")
+        );
+        let fixed =
+            apply_repairs(&AED, text.as_bytes(), &["lg_code:全国地方公共団体コード"]).unwrap();
+        assert_eq!(
+            String::from_utf8(fixed).unwrap(),
+            text.replacen("\r\n35203,", "\r\n352039,", 1)
+        );
+    }
+
+    #[test]
+    fn issues_are_capped_but_counted() {
+        let row = GOOD1.replace("08:30", "x");
+        let rows: Vec<&str> = std::iter::repeat_n(row.as_str(), MAX_ISSUES + 10).collect();
+        let report = validate(&AED, aed(&rows).as_bytes());
+        assert_eq!(report.issues.len(), MAX_ISSUES);
+        assert_eq!(report.issues_omitted, 10 + (MAX_ISSUES as u64 + 9));
+        assert_eq!(report.summary.errors, 2 * (MAX_ISSUES as u64 + 10) - 1);
+    }
+
+    #[test]
+    fn schemas_are_consistent() {
+        for s in SCHEMAS {
+            assert_eq!(schema(s.id).map(|x| x.id), Some(s.id));
+            let mut keys: Vec<String> = s
+                .columns
+                .iter()
+                .flat_map(|c| std::iter::once(c.name).chain(c.aliases.iter().copied()))
+                .map(header_key)
+                .collect();
+            let n = keys.len();
+            keys.sort();
+            keys.dedup();
+            assert_eq!(keys.len(), n, "{}: a header maps to two columns", s.id);
+            assert!(s.columns.iter().any(|c| c.kind == T::Latitude));
+        }
+    }
 }
