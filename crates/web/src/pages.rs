@@ -148,6 +148,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(show_home))
         .route("/map", get(show_map))
+        .route("/region/prefecture/{code}", get(show_prefecture))
+        .route("/region/municipality/{code}", get(show_municipality))
         .route("/lang/{code}", get(set_lang))
         .route("/municipality", get(set_municipality))
         .route("/signin", get(show_signin).post(create_session))
@@ -285,6 +287,62 @@ async fn show_map(
         }),
     )
         .into_response()
+}
+
+/// The prefecture's page is the map of its municipalities (DCAT names it as a place).
+async fn show_prefecture(axum::extract::Path(code): axum::extract::Path<String>, visitor: Visitor) -> Response {
+    if code == "35" || code == "350001" {
+        Redirect::to("/map").into_response()
+    } else {
+        PageError::not_found(visitor.lang).into_response()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "municipality.html")]
+struct MunicipalityPage {
+    ctx: PageCtx,
+    row: MunicipalityRow,
+    kind: String,
+    tile_url: String,
+    tile_attribution: String,
+    services: Vec<(String, String)>,
+}
+
+/// A municipality's page: its names and codes, its area on the map, and links to each
+/// engine's records for it. Also the target of the municipality URIs in DCAT documents.
+async fn show_municipality(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    headers: HeaderMap,
+    axum::extract::Path(code): axum::extract::Path<String>,
+) -> Response {
+    let lang = visitor.lang;
+    let Ok(m) = state.region.municipality(&code) else {
+        return PageError::not_found(lang).into_response();
+    };
+    let name = lang.pick(m.name_ja(), m.name_en()).to_string();
+    let ctx = PageCtx::new(&state, &visitor, &headers, &format!("/region/municipality/{}", m.code()), &name);
+    let services = state
+        .engines
+        .iter()
+        .flat_map(|e| e.nav())
+        .map(|n| (format!("{}/municipality/{}", n.path, m.code()), n.label(lang).to_string()))
+        .collect();
+    render(&MunicipalityPage {
+        ctx,
+        row: MunicipalityRow {
+            code: m.code().to_string(),
+            lg_code: m.lg_code().to_string(),
+            name,
+            kana: m.name_kana().to_string(),
+            name_en: m.name_en().to_string(),
+        },
+        kind: lang.pick(m.kind().name_ja(), m.kind().name_en()).to_string(),
+        tile_url: state.config.tile_url.clone(),
+        tile_attribution: state.config.tile_attribution_html.clone(),
+        services,
+    })
 }
 
 #[derive(Deserialize)]

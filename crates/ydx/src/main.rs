@@ -308,12 +308,26 @@ async fn connect(config: &Config) -> anyhow::Result<Db> {
 async fn start(config: &Config, demo: bool) -> anyhow::Result<AppState> {
     let db = connect(config).await?;
     db.migrate(&engines::migrations()).await?;
-    let region: &'static ydx_region::Region = if config.region.boundaries_file.is_empty() {
-        ydx_region::Region::bundled()?
+    // Boundaries: the configured file, else one imported into the data folder, else the
+    // bundled simplified ones.
+    let imported = config.storage.data_dir.join("region").join("boundaries.geojson");
+    let boundaries = if !config.region.boundaries_file.is_empty() {
+        Some(PathBuf::from(&config.region.boundaries_file))
+    } else if imported.exists() {
+        Some(imported)
     } else {
-        let bytes = std::fs::read(&config.region.boundaries_file)
-            .with_context(|| format!("cannot read {}", config.region.boundaries_file))?;
-        Box::leak(Box::new(ydx_region::Region::from_n03_geojson(&bytes)?))
+        None
+    };
+    let region: &'static ydx_region::Region = match boundaries {
+        None => ydx_region::Region::bundled()?,
+        Some(path) => {
+            let bytes = std::fs::read(&path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            let region = ydx_region::Region::from_n03_geojson(&bytes)
+                .with_context(|| format!("{} is not usable N03 boundary data", path.display()))?;
+            tracing::info!(file = %path.display(), "using imported boundaries");
+            Box::leak(Box::new(region))
+        }
     };
     ydx_text::search::init()?;
     let blobs: Arc<dyn ydx_storage::BlobStore> = Arc::new(FsBlobStore::open(config.blob_dir())?);

@@ -125,3 +125,85 @@ pub fn import_region(config: &Config, file: &Path) -> anyhow::Result<PathBuf> {
     println!("{} municipalities read", region.municipalities().len());
     Ok(dest)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ydx_storage::BlobStore;
+
+    fn config_in(dir: &Path) -> Config {
+        let mut c = Config::default();
+        c.storage.data_dir = dir.to_path_buf();
+        c
+    }
+
+    async fn org_count(config: &Config) -> i64 {
+        let db = Db::connect(&config.database_url(), 1).await.unwrap();
+        let n = ydx_storage::with_db!(&db, |p| {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM organizations")
+                .fetch_one(p)
+                .await
+                .unwrap()
+        });
+        db.close().await;
+        n
+    }
+
+    #[tokio::test]
+    async fn backup_while_open_and_restore_elsewhere() {
+        let src = tempfile::tempdir().unwrap();
+        let config = config_in(src.path());
+        let db = Db::connect(&config.database_url(), 2).await.unwrap();
+        db.migrate(&crate::engines::migrations()).await.unwrap();
+        let accounts = ydx_accounts::Accounts::new(db.clone(), ydx_accounts::PasswordCost::TestOnly).unwrap();
+        accounts
+            .create_org(&ydx_accounts::Organization {
+                id: "hagi-city".into(),
+                kind: ydx_accounts::OrgKind::Municipality,
+                name_ja: "萩市".into(),
+                name_en: "Hagi City".into(),
+                municipality_code: Some("35204".into()),
+                description: String::new(),
+                created_at: String::new(),
+            })
+            .await
+            .unwrap();
+        let blobs = ydx_storage::FsBlobStore::open(config.blob_dir()).unwrap();
+        let blob = blobs.put("緯度,経度\n34.4,131.4\n".as_bytes()).unwrap();
+
+        let archive = src.path().join("backup.tar");
+        backup(&config, &db, &archive).await.unwrap();
+        db.close().await;
+
+        let dest = tempfile::tempdir().unwrap();
+        let restored = config_in(dest.path());
+        restore(&restored, &archive, false).unwrap();
+        assert_eq!(org_count(&restored).await, 1);
+        let blobs = ydx_storage::FsBlobStore::open(restored.blob_dir()).unwrap();
+        assert!(blobs.get(&blob).unwrap().starts_with("緯度".as_bytes()));
+
+        // An existing database is not replaced without --force.
+        let err = restore(&restored, &archive, false).unwrap_err().to_string();
+        assert!(err.contains("--force"), "{err}");
+        restore(&restored, &archive, true).unwrap();
+
+        // A file that is not a backup leaves the data folder as it was.
+        let junk = dest.path().join("junk.tar");
+        std::fs::write(&junk, b"not a tar archive at all").unwrap();
+        assert!(restore(&restored, &junk, true).is_err());
+        assert_eq!(org_count(&restored).await, 1);
+    }
+
+    #[test]
+    fn region_import_refuses_bad_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = config_in(dir.path());
+        let bad = dir.path().join("bad.geojson");
+        std::fs::write(&bad, br#"{"type":"FeatureCollection","features":[]}"#).unwrap();
+        assert!(import_region(&config, &bad).is_err());
+        assert!(!dir.path().join("region/boundaries.geojson").exists());
+        let good = Path::new(env!("CARGO_MANIFEST_DIR")).join("../region/data/yamaguchi-municipalities.geojson");
+        let dest = import_region(&config, &good).unwrap();
+        assert!(dest.exists());
+    }
+}

@@ -240,3 +240,19 @@ async fn staff_area_is_for_staff_and_tokens_are_shown_once() {
     assert!(html.contains("ckanapi"));
     assert!(!html.contains("ydx_"), "a token is shown only once");
 }
+
+#[tokio::test]
+async fn municipality_pages_are_the_targets_of_place_uris() {
+    let app = app().await;
+    let (s, body, _) = app.get("/region/municipality/35204").await;
+    assert_eq!(s, 200);
+    assert!(body.contains("萩市") && body.contains("はぎし") && body.contains("352047"));
+    assert!(body.contains("/api/region/municipalities/35204/boundary.geojson"));
+    let (s, _, _) = app.get("/region/municipality/352047").await;
+    assert_eq!(s, 200, "the 6-digit code works too");
+    let (s, _, _) = app.get("/region/municipality/13101").await;
+    assert_eq!(s, 404);
+    let (s, _, res) = app.get("/region/prefecture/35").await;
+    assert_eq!(s, 303);
+    assert_eq!(res.headers()["location"], "/map");
+}
