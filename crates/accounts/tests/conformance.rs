@@ -1,3 +1,6 @@
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 //! The accounts storage conformance suite: the same assertions on every available backend.
 
 use ydx_accounts::*;

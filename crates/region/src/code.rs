@@ -191,7 +191,6 @@ pub(crate) fn prefecture_lg_code(pref: &str) -> Option<String> {
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, clippy::panic, reason = "tests")]
 mod tests {
     use super::*;
 

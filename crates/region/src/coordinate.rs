@@ -104,7 +104,6 @@ fn parse_decimal(text: &str) -> Option<f64> {
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, clippy::panic, reason = "tests")]
 mod tests {
     use super::*;
 

@@ -222,7 +222,6 @@ pub(crate) fn info_for(code: &str) -> Option<&'static MunicipalityInfo> {
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, reason = "tests")]
 mod tests {
     use super::*;
     use crate::code::{parse_municipality_code, prefecture_lg_code};

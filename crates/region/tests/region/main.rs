@@ -1,7 +1,9 @@
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 //! Integration tests for ydx-region: one binary, as linking is the slow part.
 
 // A failing test should stop loudly at the line that failed.
-#![expect(clippy::unwrap_used, clippy::panic, reason = "tests")]
 
 mod import;
 mod locate;
