@@ -9,7 +9,7 @@
 //! ranking by summed weight always puts title matches first, as the catalog promises; among
 //! title matches the other fields break the tie.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use sqlx::AssertSqlSafe;
 use ydx_storage::{Tx, with_tx};
@@ -98,6 +98,60 @@ pub async fn write_terms(tx: &mut Tx, dataset_id: &str, terms: &[(String, i64)])
                     .bind(term.clone())
                     .bind(dataset_id.to_string())
                     .bind(*weight);
+            }
+            q.execute(&mut *c).await?;
+        }
+    });
+    Ok(())
+}
+
+/// The facet values of a dataset as `catalog_facets` rows `(field, value)`, named as in
+/// [`crate::search::FacetField::as_str`]: its organisation, licence (unless unspecified), tags,
+/// groups, municipalities, and the distinct formats of its active resources (unless empty).
+/// `d.resources` are the active ones (as every load returns them).
+pub fn dataset_facets(d: &Dataset) -> Vec<(&'static str, String)> {
+    let mut out: BTreeSet<(&'static str, String)> = BTreeSet::new();
+    out.insert(("organization", d.owner_org.clone()));
+    if !d.license_id.is_empty() {
+        out.insert(("license_id", d.license_id.clone()));
+    }
+    for t in &d.tags {
+        out.insert(("tags", t.clone()));
+    }
+    for g in &d.groups {
+        out.insert(("groups", g.clone()));
+    }
+    for c in &d.spatial {
+        out.insert(("municipality", c.clone()));
+    }
+    for r in &d.resources {
+        if !r.format.is_empty() {
+            out.insert(("res_format", r.format.clone()));
+        }
+    }
+    out.into_iter().collect()
+}
+
+/// Replaces the dataset's rows in `catalog_facets` (called with [`write_terms`] on every
+/// write, in the same transaction).
+pub async fn write_facets(tx: &mut Tx, d: &Dataset) -> Result<()> {
+    let rows = dataset_facets(d);
+    with_tx!(tx, |c| {
+        sqlx::query("DELETE FROM catalog_facets WHERE dataset_id = $1")
+            .bind(&d.id)
+            .execute(&mut *c)
+            .await?;
+        for chunk in rows.chunks(ROWS_PER_INSERT) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|i| format!("({})", placeholders(i * 3 + 1, 3)))
+                .collect();
+            let sql = format!(
+                "INSERT INTO catalog_facets (dataset_id, field, value) VALUES {}",
+                values.join(", ")
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for (field, value) in chunk {
+                q = q.bind(d.id.clone()).bind(*field).bind(value.clone());
             }
             q.execute(&mut *c).await?;
         }

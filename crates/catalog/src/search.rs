@@ -6,8 +6,11 @@
 //! [`crate::index`]: title matches first). Filters, visibility, sorting and facets are plain
 //! SQL around that, identical on SQLite and PostgreSQL, so both give the same answer.
 //!
-//! Cost: one COUNT, one page of ids, one GROUP BY per requested facet, then the page's
-//! datasets in five IN queries (never one query per dataset).
+//! Cost: one query for the page of ids (sorted and cut in SQL), one for the count and every
+//! requested facet together (the matching set is computed once, as a CTE, and joined to the
+//! denormalised `catalog_facets` table — one row per (dataset, field, value), written with the
+//! terms on every write — in a single GROUP BY), then the page's datasets in five IN queries
+//! (never one query per dataset).
 
 use std::collections::BTreeMap;
 
@@ -234,6 +237,13 @@ impl Catalog {
         }
         let join = if terms.is_empty() {
             String::new()
+        } else if terms.len() == 1 {
+            // One term: its postings are the matches (one row per dataset), no GROUP BY.
+            let a = sql.arg(terms[0].clone());
+            format!(
+                " JOIN (SELECT dataset_id, weight AS score FROM catalog_terms WHERE term = {a}) m \
+                 ON m.dataset_id = d.id"
+            )
         } else {
             let list = sql.list(&terms);
             format!(
@@ -278,47 +288,26 @@ impl Catalog {
         }
         let from = format!("FROM datasets d{join} WHERE {}", sql.clauses.join(" AND "));
 
-        let count_sql = format!("SELECT COUNT(*) {from}");
-        let page_sql = format!(
-            "SELECT d.id {from} ORDER BY {} LIMIT {} OFFSET {}",
-            query.sort.order_by(!terms.is_empty()),
-            query.rows,
-            query.start
-        );
-        let count = self.scalar_count(&count_sql, &sql.args).await?;
-        let ids = self.id_page(&page_sql, &sql.args).await?;
-        let datasets = self.load(&ids).await?;
-
-        let mut facets = BTreeMap::new();
-        let matching = format!("SELECT d.id {from}");
-        let limit = query.facet_limit;
-        for field in &query.facet_fields {
-            let fsql = match field {
-                FacetField::Organization => format!(
-                    "SELECT d.owner_org, COUNT(*) AS n {from} GROUP BY d.owner_org ORDER BY n DESC, d.owner_org LIMIT {limit}"
-                ),
-                FacetField::LicenseId => format!(
-                    "SELECT d.license_id, COUNT(*) AS n {from} AND d.license_id <> '' GROUP BY d.license_id ORDER BY n DESC, d.license_id LIMIT {limit}"
-                ),
-                FacetField::Tags => child_facet("dataset_tags", "tag", &matching, limit),
-                FacetField::Groups => child_facet("dataset_groups", "group_name", &matching, limit),
-                FacetField::Municipality => {
-                    child_facet("dataset_spatial", "code", &matching, limit)
-                }
-                FacetField::ResFormat => format!(
-                    "SELECT x.format, COUNT(DISTINCT x.dataset_id) AS n FROM resources x \
-                     WHERE x.state = 'active' AND x.format <> '' AND x.dataset_id IN ({matching}) \
-                     GROUP BY x.format ORDER BY n DESC, x.format LIMIT {limit}"
-                ),
-            };
-            let rows = self.value_counts(&fsql, &sql.args).await?;
-            facets.insert(
-                field.as_str().to_string(),
-                rows.into_iter()
-                    .map(|(value, count)| FacetValue { value, count })
-                    .collect(),
+        let ids = if query.rows == 0 {
+            Vec::new()
+        } else {
+            let page_sql = format!(
+                "SELECT d.id {from} ORDER BY {} LIMIT {} OFFSET {}",
+                query.sort.order_by(!terms.is_empty()),
+                query.rows,
+                query.start
             );
-        }
+            self.id_page(&page_sql, &sql.args).await?
+        };
+        let (count, facets) = if query.facet_fields.is_empty() {
+            let count = self
+                .scalar_count(&format!("SELECT COUNT(*) {from}"), &sql.args)
+                .await?;
+            (count, BTreeMap::new())
+        } else {
+            self.count_and_facets(&from, &sql.args, query).await?
+        };
+        let datasets = self.load(&ids).await?;
         Ok(SearchResult {
             count,
             datasets,
@@ -355,6 +344,58 @@ impl Catalog {
         }
     }
 
+    /// The count and the requested facets in one statement: the matching datasets are found
+    /// once (a CTE), then one GROUP BY over their `catalog_facets` rows counts every facet.
+    /// Values are ordered (count descending, then value byte-wise, as both backends' binary
+    /// collations order them) and cut to `facet_limit` here.
+    async fn count_and_facets(
+        &self,
+        from: &str,
+        args: &[String],
+        query: &SearchQuery,
+    ) -> Result<(i64, BTreeMap<String, Vec<FacetValue>>)> {
+        let wanted: Vec<&'static str> = query.facet_fields.iter().map(|f| f.as_str()).collect();
+        let field_filter = if FacetField::ALL.iter().all(|f| query.facet_fields.contains(f)) {
+            String::new()
+        } else {
+            // Constant names from FacetField::as_str, not user input.
+            let names: Vec<String> = wanted.iter().map(|w| format!("'{w}'")).collect();
+            format!(" WHERE f.field IN ({})", names.join(", "))
+        };
+        let sql = format!(
+            "WITH v AS (SELECT d.id {from}) \
+             SELECT '' AS field, '' AS value, COUNT(*) AS n FROM v \
+             UNION ALL \
+             SELECT f.field, f.value, COUNT(*) AS n FROM v \
+             JOIN catalog_facets f ON f.dataset_id = v.id{field_filter} \
+             GROUP BY f.field, f.value"
+        );
+        let rows: Vec<(String, String, i64)> = with_db!(&self.db, |p| {
+            let mut q = sqlx::query_as(AssertSqlSafe(sql));
+            for a in args {
+                q = q.bind(a.clone());
+            }
+            q.fetch_all(p).await?
+        });
+        let mut count = 0;
+        let mut facets: BTreeMap<String, Vec<FacetValue>> = wanted
+            .iter()
+            .map(|w| (w.to_string(), Vec::new()))
+            .collect();
+        for (field, value, n) in rows {
+            if field.is_empty() {
+                count = n;
+            } else if let Some(values) = facets.get_mut(&field) {
+                values.push(FacetValue { value, count: n });
+            }
+        }
+        for values in facets.values_mut() {
+            values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+            values.truncate(query.facet_limit);
+        }
+        Ok((count, facets))
+    }
+
     async fn scalar_count(&self, sql: &str, args: &[String]) -> Result<i64> {
         let n: i64 = with_db!(&self.db, |p| {
             let mut q = sqlx::query_scalar(AssertSqlSafe(sql.to_string()));
@@ -376,22 +417,4 @@ impl Catalog {
         });
         Ok(ids)
     }
-
-    async fn value_counts(&self, sql: &str, args: &[String]) -> Result<Vec<(String, i64)>> {
-        let rows: Vec<(String, i64)> = with_db!(&self.db, |p| {
-            let mut q = sqlx::query_as(AssertSqlSafe(sql.to_string()));
-            for a in args {
-                q = q.bind(a.clone());
-            }
-            q.fetch_all(p).await?
-        });
-        Ok(rows)
-    }
-}
-
-fn child_facet(table: &str, col: &str, matching: &str, limit: usize) -> String {
-    format!(
-        "SELECT x.{col}, COUNT(*) AS n FROM {table} x WHERE x.dataset_id IN ({matching}) \
-         GROUP BY x.{col} ORDER BY n DESC, x.{col} LIMIT {limit}"
-    )
 }

@@ -23,12 +23,20 @@ use crate::validate;
 pub fn migrations() -> &'static EngineMigrations {
     static M: EngineMigrations = EngineMigrations {
         engine: "catalog",
-        migrations: &[Migration {
-            version: 1,
-            name: "catalog",
-            sqlite: include_str!("../migrations/0001_catalog.sqlite.sql"),
-            postgres: include_str!("../migrations/0001_catalog.postgres.sql"),
-        }],
+        migrations: &[
+            Migration {
+                version: 1,
+                name: "catalog",
+                sqlite: include_str!("../migrations/0001_catalog.sqlite.sql"),
+                postgres: include_str!("../migrations/0001_catalog.postgres.sql"),
+            },
+            Migration {
+                version: 2,
+                name: "search_facets",
+                sqlite: include_str!("../migrations/0002_search_facets.sqlite.sql"),
+                postgres: include_str!("../migrations/0002_search_facets.postgres.sql"),
+            },
+        ],
     };
     &M
 }
@@ -737,7 +745,8 @@ impl Catalog {
     pub(crate) async fn reindex(&self, tx: &mut Tx, d: &Dataset) -> Result<()> {
         let (org_ja, org_en) = self.org_name(&d.owner_org).await?.unwrap_or_default();
         let terms = index::dataset_terms(d, &[&org_ja, &org_en]);
-        index::write_terms(tx, &d.id, &terms).await
+        index::write_terms(tx, &d.id, &terms).await?;
+        index::write_facets(tx, d).await
     }
 
     // ---- groups and tags ---------------------------------------------------------------
@@ -858,6 +867,24 @@ impl Catalog {
         let rows: Vec<(String, i64)> =
             with_db!(&self.db, |p| sqlx::query_as(sql).fetch_all(p).await?);
         Ok(rows)
+    }
+
+    /// Deleted datasets `actor` may restore or look at (their organisations' writers; every
+    /// organisation's for a prefecture admin), most recently deleted first, at most `limit`.
+    /// Search never returns deleted datasets, so the publisher's list asks here.
+    pub async fn deleted_datasets(&self, actor: &Principal, limit: i64) -> Result<Vec<Dataset>> {
+        let sql = "SELECT id FROM datasets WHERE state = 'deleted' \
+                   ORDER BY metadata_modified DESC LIMIT $1";
+        let ids: Vec<String> = with_db!(&self.db, |p| {
+            sqlx::query_scalar(sql).bind(2000_i64).fetch_all(p).await?
+        });
+        Ok(self
+            .load(&ids)
+            .await?
+            .into_iter()
+            .filter(|d| actor.can_write(&d.owner_org))
+            .take(usize::try_from(limit).unwrap_or(0))
+            .collect())
     }
 
     /// CKAN's `package_list`: names of public active datasets, by name.

@@ -127,7 +127,7 @@ impl Default for Log {
 const SECTIONS: [&str; 6] = ["server", "database", "storage", "map", "region", "log"];
 
 /// Environment variables that are not configuration keys (used by tests and tooling).
-const NOT_CONFIG: [&str; 2] = ["YDX_CONFIG", "YDX_TEST_DATABASE_URL"];
+const NOT_CONFIG: [&str; 3] = ["YDX_CONFIG", "YDX_TEST_DATABASE_URL", "YDX_NEW_PASSWORD"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -183,6 +183,16 @@ impl Config {
                 ));
             };
             let field = lower[section.len() + 1..].to_string();
+            let known = toml::Value::try_from(Config::default())
+                .ok()
+                .and_then(|v| v.get(*section).and_then(|t| t.get(&field)).cloned())
+                .is_some();
+            if !known {
+                return Err(ConfigError::Env(
+                    key.clone(),
+                    format!("[{section}] has no key {field:?} (see ydx.example.toml)"),
+                ));
+            }
             let parsed = parse_env_value(&value);
             let entry = table
                 .entry(section.to_string())
