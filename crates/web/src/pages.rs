@@ -290,7 +290,10 @@ async fn show_map(
 }
 
 /// The prefecture's page is the map of its municipalities (DCAT names it as a place).
-async fn show_prefecture(axum::extract::Path(code): axum::extract::Path<String>, visitor: Visitor) -> Response {
+async fn show_prefecture(
+    axum::extract::Path(code): axum::extract::Path<String>,
+    visitor: Visitor,
+) -> Response {
     if code == "35" || code == "350001" {
         Redirect::to("/map").into_response()
     } else {
@@ -322,12 +325,23 @@ async fn show_municipality(
         return PageError::not_found(lang).into_response();
     };
     let name = lang.pick(m.name_ja(), m.name_en()).to_string();
-    let ctx = PageCtx::new(&state, &visitor, &headers, &format!("/region/municipality/{}", m.code()), &name);
+    let ctx = PageCtx::new(
+        &state,
+        &visitor,
+        &headers,
+        &format!("/region/municipality/{}", m.code()),
+        &name,
+    );
     let services = state
         .engines
         .iter()
         .flat_map(|e| e.nav())
-        .map(|n| (format!("{}/municipality/{}", n.path, m.code()), n.label(lang).to_string()))
+        .map(|n| {
+            (
+                format!("{}/municipality/{}", n.path, m.code()),
+                n.label(lang).to_string(),
+            )
+        })
         .collect();
     render(&MunicipalityPage {
         ctx,
@@ -338,7 +352,9 @@ async fn show_municipality(
             kana: m.name_kana().to_string(),
             name_en: m.name_en().to_string(),
         },
-        kind: lang.pick(m.kind().name_ja(), m.kind().name_en()).to_string(),
+        kind: lang
+            .pick(m.kind().name_ja(), m.kind().name_en())
+            .to_string(),
         tile_url: state.config.tile_url.clone(),
         tile_attribution: state.config.tile_attribution_html.clone(),
         services,

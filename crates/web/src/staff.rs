@@ -270,11 +270,7 @@ async fn create_token(
     } else {
         form.name.trim()
     };
-    match state
-        .accounts
-        .create_token(&form.org, &p, name)
-        .await
-    {
+    match state.accounts.create_token(&form.org, &p, name).await {
         Ok((_, secret)) => {
             tracing::info!(org = %form.org, "api token created");
             tokens_page(&state, &visitor, &headers, &p, form.org, Some(secret)).await
@@ -299,7 +295,11 @@ async fn revoke_token(
     if !p.can_admin(&form.org) {
         return PageError::forbidden(lang).into_response();
     }
-    match state.accounts.revoke_token(&form.org, &form.token_id, &p).await {
+    match state
+        .accounts
+        .revoke_token(&form.org, &form.token_id, &p)
+        .await
+    {
         Ok(_) => Redirect::to(&format!(
             "/staff/tokens?{}",
             serde_urlencoded::to_string([("org", &form.org)]).unwrap_or_default()

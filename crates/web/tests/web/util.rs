@@ -11,6 +11,8 @@ use ydx_web::{AppState, WebConfig};
 
 pub struct TestApp {
     pub state: AppState,
+    /// The catalog engine registered in the app (for setting up data directly).
+    pub catalog: ydx_catalog::Catalog,
     pub router: Router,
     _db: TestDb,
     _blobs: tempfile::TempDir,
@@ -19,7 +21,7 @@ pub struct TestApp {
 pub const PASSWORD: &str = "test password 1";
 
 pub async fn app() -> TestApp {
-    let db = ydx_storage::testing::sqlite(&[ydx_accounts::migrations()])
+    let db = ydx_storage::testing::sqlite(&[ydx_accounts::migrations(), ydx_catalog::migrations()])
         .await
         .unwrap();
     let blobs_dir = tempfile::tempdir().unwrap();
@@ -55,15 +57,23 @@ pub async fn app() -> TestApp {
         .create_user("resident@example.jp", "住民", PASSWORD, UserKind::Resident)
         .await
         .unwrap();
+    let catalog = ydx_catalog::Catalog::new(
+        db.db.clone(),
+        blobs.clone(),
+        ydx_catalog::CatalogLimits::default(),
+    );
     let state = AppState::new(
         db.db.clone(),
         accounts,
         ydx_region::Region::bundled().unwrap(),
         blobs,
         WebConfig::default(),
-        vec![],
+        vec![Arc::new(ydx_web::catalog::CatalogEngine::new(
+            catalog.clone(),
+        ))],
     );
     TestApp {
+        catalog,
         router: ydx_web::app(state.clone()),
         state,
         _db: db,

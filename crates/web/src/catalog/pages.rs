@@ -1,3 +1,0 @@
-pub fn router() -> axum::Router<crate::AppState> {
-    axum::Router::new()
-}

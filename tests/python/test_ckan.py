@@ -1,0 +1,219 @@
+"""ydx's CKAN Action API driven by the real `ckanapi` client, as CKAN tooling would."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+
+import ckanapi
+import pytest
+
+CSV_V1 = "名称,住所,緯度,経度,収容人数\n山口小学校,山口市亀山町1,34.18,131.47,300\n湯田中学校,山口市湯田温泉2,34.16,131.45,500\n"
+CSV_V2 = CSV_V1 + "大内公民館,山口市大内御堀3,34.17,131.50,120\n"
+
+
+def new_name(prefix="pytest"):
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def dataset_dict(name, org="yamaguchi-city"):
+    return {
+        "name": name,
+        "title": f"テスト用データセット {name}",
+        "notes": "ckanapi から作成したテスト用のデータセットです。",
+        "owner_org": org,
+        "license_id": "cc-by-4.0",
+        "tags": [{"name": "テスト"}],
+        "extras": [
+            {"key": "municipality", "value": "35203"},
+            {"key": "frequency", "value": "monthly"},
+        ],
+    }
+
+
+def test_status_and_site_read(ckan):
+    status = ckan.action.status_show()
+    assert status["ckan_version"].startswith("2.")
+    assert ckan.action.site_read() is True
+
+
+def test_japanese_search_finds_partial_words_with_facets(ckan):
+    r = ckan.action.package_search(
+        q="避難", rows=100, **{"facet.field": ["organization", "tags", "res_format", "municipality"]}
+    )
+    titles = [d["title"] for d in r["results"]]
+    assert r["count"] >= 1
+    assert any("指定緊急避難場所一覧" in t for t in titles), titles
+    assert r["count"] == len(r["results"]) or len(r["results"]) == 100
+    # Facets in both CKAN forms, counted over the matching datasets.
+    assert r["facets"]["res_format"].get("CSV", 0) >= 1
+    orgs = r["search_facets"]["organization"]["items"]
+    assert orgs and all(i["count"] >= 1 and i["display_name"] for i in orgs)
+    assert sum(i["count"] for i in orgs) == r["count"]
+
+
+def test_fq_filters_and_get_requests(url):
+    # get_only sends every parameter as a query string, as old clients do.
+    with ckanapi.RemoteCKAN(url, get_only=True) as ckan:
+        r = ckan.action.package_search(fq='tags:"防災" AND res_format:CSV', rows=1000)
+        assert r["count"] >= 1
+        for d in r["results"]:
+            assert "防災" in [t["name"] for t in d["tags"]]
+            assert "CSV" in [x["format"] for x in d["resources"]]
+        with pytest.raises(ckanapi.SearchQueryError):
+            ckan.action.package_search(fq="metadata_modified:[2020-01-01T00:00:00Z TO *]")
+
+
+def test_package_show_and_resource_show(ckan):
+    r = ckan.action.package_search(q="避難", rows=1)
+    name = r["results"][0]["name"]
+    d = ckan.action.package_show(id=name)
+    assert d["name"] == name
+    assert d["type"] == "dataset"
+    assert d["organization"]["name"] == d["owner_org"]
+    assert d["num_resources"] == len(d["resources"]) >= 1
+    res = d["resources"][0]
+    assert res["package_id"] == d["id"]
+    assert res["url"].startswith("http")
+    shown = ckan.action.resource_show(id=res["id"])
+    assert shown["id"] == res["id"]
+    # By id as well as by name.
+    assert ckan.action.package_show(id=d["id"])["name"] == name
+
+
+def test_datastore_search(ckan):
+    d = ckan.action.package_show(id="population-by-municipality")
+    res = [r for r in d["resources"] if r["datastore_active"]][0]
+    r = ckan.action.datastore_search(resource_id=res["id"], limit=5, sort="人口 desc")
+    assert r["total"] == 19
+    assert len(r["records"]) == 5
+    assert [f["id"] for f in r["fields"]][0] == "_id"
+    assert r["records"][0]["市町名"] == "下関市"
+    assert "offset=5" in r["_links"]["next"]
+    r = ckan.action.datastore_search(resource_id=res["id"], filters={"市町名": "萩市"})
+    assert r["total"] == 1
+
+
+def test_not_found(ckan):
+    with pytest.raises(ckanapi.NotFound):
+        ckan.action.package_show(id=new_name("missing"))
+    with pytest.raises(ckanapi.NotFound):
+        ckan.action.resource_show(id="no-such-resource")
+
+
+def test_dump_all_datasets(ckan, url, tmp_path):
+    names = ckan.action.package_list()
+    assert len(names) >= 10
+    out = tmp_path / "datasets.jsonl"
+    # The CLI starts its workers as `ckanapi` from PATH: the script installed beside Python.
+    bindir = os.path.dirname(sys.executable)
+    env = dict(os.environ, PATH=bindir + os.pathsep + os.environ.get("PATH", ""))
+    cli = shutil.which("ckanapi", path=env["PATH"])
+    assert cli, "the ckanapi command is not installed"
+    subprocess.run(
+        [cli, "dump", "datasets", "--all", "-q", "-p", "2", "-r", url, "-O", str(out)],
+        check=True,
+        timeout=300,
+        env=env,
+    )
+    dumped = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines() if line]
+    assert sorted(d["name"] for d in dumped) == sorted(names)
+    assert all(d["resources"] is not None and d["title"] for d in dumped)
+    # The same through package_list + package_show by hand.
+    for name in names[:5]:
+        assert ckan.action.package_show(id=name)["name"] == name
+
+
+def test_create_upload_and_version(city, ckan, http, tmp_path):
+    name = new_name()
+    d = city.action.package_create(**dataset_dict(name))
+    try:
+        assert d["name"] == name and d["owner_org"] == "yamaguchi-city"
+        extras = {e["key"]: e["value"] for e in d["extras"]}
+        assert extras["municipality"] == "35203" and extras["frequency"] == "monthly"
+
+        path = tmp_path / "避難所.csv"
+        path.write_text(CSV_V1, encoding="utf-8")
+        with open(path, "rb") as f:
+            res = city.action.resource_create(package_id=d["id"], name="避難所", upload=f)
+        assert res["url_type"] == "upload"
+        assert res["format"] == "CSV"
+        assert res["datastore_active"] is True
+        got = http.get(res["url"])
+        assert got.status_code == 200
+        assert got.content == CSV_V1.encode("utf-8")
+        assert got.headers["Content-Disposition"].startswith("attachment;")
+
+        # A new upload is a new version; the first stays downloadable.
+        path.write_text(CSV_V2, encoding="utf-8")
+        with open(path, "rb") as f:
+            res2 = city.action.resource_update(id=res["id"], upload=f)
+        assert res2["version"] == 2
+        assert http.get(res2["url"]).content == CSV_V2.encode("utf-8")
+        base = res2["url"].split("/download/")[0]
+        assert http.get(f"{base}/version/1/download").content == CSV_V1.encode("utf-8")
+        r = ckan.action.datastore_search(resource_id=res["id"], q="大内")
+        assert r["total"] == 1
+
+        # A round trip through package_update keeps everything.
+        shown = city.action.package_show(id=name)
+        shown["title"] = "更新したタイトル"
+        updated = city.action.package_update(**shown)
+        assert updated["title"] == "更新したタイトル"
+        assert [r["id"] for r in updated["resources"]] == [res["id"]]
+        assert updated["extras"] == shown["extras"]
+        found = ckan.action.package_search(q="更新したタイトル")
+        assert name in [x["name"] for x in found["results"]]
+    finally:
+        city.action.package_delete(id=name)
+    with pytest.raises(ckanapi.NotFound):
+        ckan.action.package_show(id=name)
+
+
+def test_write_refused_without_token(ckan):
+    with pytest.raises(ckanapi.NotAuthorized):
+        ckan.action.package_create(**dataset_dict(new_name()))
+
+
+def test_write_refused_with_another_organisations_token(url, other_token, city):
+    with ckanapi.RemoteCKAN(url, apikey=other_token) as hagi:
+        with pytest.raises(ckanapi.NotAuthorized):
+            hagi.action.package_create(**dataset_dict(new_name()))
+        name = new_name()
+        city.action.package_create(**dataset_dict(name))
+        try:
+            with pytest.raises(ckanapi.NotAuthorized):
+                hagi.action.package_patch(id=name, title="他の組織による変更")
+            with pytest.raises(ckanapi.NotAuthorized):
+                hagi.action.package_delete(id=name)
+        finally:
+            city.action.package_delete(id=name)
+
+
+def test_duplicate_name_is_a_validation_error(city):
+    name = new_name()
+    city.action.package_create(**dataset_dict(name))
+    try:
+        with pytest.raises(ckanapi.ValidationError) as e:
+            city.action.package_create(**dataset_dict(name))
+        assert e.value.error_dict["name"] == ["That URL is already in use."]
+        with pytest.raises(ckanapi.ValidationError) as e:
+            bad = dataset_dict(new_name())
+            bad["title"] = ""
+            city.action.package_create(**bad)
+        assert "title" in e.value.error_dict
+    finally:
+        city.action.package_delete(id=name)
+
+
+def test_organizations_groups_tags(ckan):
+    orgs = ckan.action.organization_list(all_fields=True)
+    assert len([o for o in orgs if o["name"].endswith(("-city", "-town"))]) == 19
+    city = ckan.action.organization_show(id="yamaguchi-city", include_datasets=True)
+    assert city["package_count"] == len(city["packages"]) >= 1
+    groups = ckan.action.group_list()
+    assert groups
+    assert ckan.action.group_show(id=groups[0])["name"] == groups[0]
+    assert "防災" in ckan.action.tag_list()
