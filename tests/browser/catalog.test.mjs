@@ -1,0 +1,58 @@
+// The catalog in a real browser: home, search with facets, a dataset, a resource preview with
+// its map, and the publisher's pages — phone and desktop, each scanned with axe-core.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { BASE, launch, newPage, assertAccessible, signIn } from "./helpers.mjs";
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+for (const viewport of ["phone", "desktop"]) {
+  test(`catalog home and Japanese search with facets (${viewport})`, async () => {
+    const page = await newPage(browser, viewport);
+    await page.goto(BASE + "/catalog");
+    assert.equal(await page.getAttribute("html", "lang"), "ja");
+    await assertAccessible(page, `catalog home ${viewport}`);
+    await page.goto(BASE + "/dataset?q=" + encodeURIComponent("避難"));
+    const results = await page.locator("main").textContent();
+    assert.match(results, /指定緊急避難場所一覧/);
+    await assertAccessible(page, `search 避難 ${viewport}`);
+    await page.goto(BASE + "/dataset?q=" + encodeURIComponent("クマ"));
+    assert.match(await page.locator("main").textContent(), /ツキノワグマ出没情報/);
+    await page.context().close();
+  });
+
+  test(`dataset page, preview table and map of a lat/lon CSV (${viewport})`, async () => {
+    const page = await newPage(browser, viewport);
+    await page.goto(BASE + "/dataset?q=" + encodeURIComponent("ツキノワグマ"));
+    const link = page.locator("ul.results h3 a").filter({ hasText: "ツキノワグマ" }).first();
+    await link.click();
+    await page.waitForFunction(() => /ツキノワグマ/.test(document.querySelector("h1")?.textContent || ""));
+    const jsonld = await page.locator("script[type='application/ld+json']").first().textContent();
+    assert.equal(JSON.parse(jsonld)["@type"], "Dataset");
+    await assertAccessible(page, `dataset page ${viewport}`);
+    const resource = page.locator("main a[href*='/resource/']:not([href*='download']):not([href*='history'])").first();
+    const href = await resource.getAttribute("href");
+    await resource.click();
+    await page.waitForURL((u) => u.pathname === href.split("?")[0]);
+    await page.waitForSelector("main table");
+    await page.waitForFunction(() => Number(document.querySelector(".map[data-points]")?.dataset.pointCount || 0) > 0, null, { timeout: 15000 });
+    await assertAccessible(page, `resource preview ${viewport}`);
+    await page.context().close();
+  });
+
+  test(`publisher pages for staff (${viewport})`, async () => {
+    const page = await newPage(browser, viewport);
+    await signIn(page, "staff@city.yamaguchi.example", "demo-staff-pass");
+    await page.goto(BASE + "/staff/catalog");
+    await assertAccessible(page, `staff catalog ${viewport}`);
+    await page.goto(BASE + "/dataset/new");
+    await assertAccessible(page, `new dataset form ${viewport}`);
+    // A validation error is shown next to the field, in Japanese, and is accessible too.
+    await Promise.all([page.waitForNavigation(), page.click("main form button[type=submit]")]);
+    assert.match(await page.locator("main").textContent(), /入力|必須|タイトル/);
+    await assertAccessible(page, `new dataset form with errors ${viewport}`);
+    await page.context().close();
+  });
+}
