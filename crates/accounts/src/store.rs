@@ -496,7 +496,17 @@ impl Accounts {
         });
         // The audit entry names the token, never its secret.
         let after = serde_json::json!({ "name": name, "created_at": now });
-        audit(&mut tx, actor, Some(org_id), "create", "api_token", &id, None, Some(&after)).await?;
+        audit(
+            &mut tx,
+            actor,
+            Some(org_id),
+            "create",
+            "api_token",
+            &id,
+            None,
+            Some(&after),
+        )
+        .await?;
         tx.commit().await?;
         Ok((id, secret))
     }
@@ -594,7 +604,12 @@ impl Accounts {
     }
 
     /// Revokes a token of `org_id`; returns false when there was no such live token.
-    pub async fn revoke_token(&self, org_id: &str, token_id: &str, actor: &Principal) -> Result<bool> {
+    pub async fn revoke_token(
+        &self,
+        org_id: &str,
+        token_id: &str,
+        actor: &Principal,
+    ) -> Result<bool> {
         let now = ydx_storage::now();
         let mut tx = self.db.begin().await?;
         let n = with_tx!(&mut tx, |c| {
@@ -611,8 +626,17 @@ impl Accounts {
         });
         if n == 1 {
             let after = serde_json::json!({ "revoked_at": now });
-            audit(&mut tx, actor, Some(org_id), "revoke", "api_token", token_id, None, Some(&after))
-                .await?;
+            audit(
+                &mut tx,
+                actor,
+                Some(org_id),
+                "revoke",
+                "api_token",
+                token_id,
+                None,
+                Some(&after),
+            )
+            .await?;
             tx.commit().await?;
         }
         Ok(n == 1)

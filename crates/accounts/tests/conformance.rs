@@ -142,13 +142,26 @@ async fn accounts_conformance() {
         assert!(tp.can_write("hagi-city"));
         assert!(matches!(tp.via, Via::Token { .. }));
         assert_eq!(accounts.tokens("hagi-city").await.unwrap().len(), 1);
-        assert!(accounts.revoke_token("hagi-city", &token_id, &p).await.unwrap());
+        assert!(
+            accounts
+                .revoke_token("hagi-city", &token_id, &p)
+                .await
+                .unwrap()
+        );
         assert!(accounts.token_principal(&token).await.unwrap().is_none());
-        assert!(!accounts.revoke_token("hagi-city", &token_id, &p).await.unwrap());
+        assert!(
+            !accounts
+                .revoke_token("hagi-city", &token_id, &p)
+                .await
+                .unwrap()
+        );
         let log = accounts.audit_log(Some("hagi-city"), 10).await.unwrap();
         let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
         assert_eq!(actions, ["revoke", "create"], "{backend}");
-        assert!(!log.iter().any(|e| e.after.as_ref().unwrap().to_string().contains(&token)));
+        assert!(
+            !log.iter()
+                .any(|e| e.after.as_ref().unwrap().to_string().contains(&token))
+        );
 
         // Audit entries are written in the write's transaction; a rolled-back one leaves none.
         let mut tx = t.db.begin().await.unwrap();

@@ -4,7 +4,9 @@
 //! - search over N generated datasets (`BENCH_DATASETS`, default 5000) on SQLite, and on
 //!   PostgreSQL too when `YDX_TEST_DATABASE_URL` is set: ingest time, p50/p99 of Japanese
 //!   queries (one client), rows=1000, then `BENCH_CLIENTS` (50) concurrent clients for
-//!   `BENCH_SECONDS` (10): requests/s and p50/p99; and whether both backends agree.
+//!   `BENCH_SECONDS` (10): requests/s and p50/p99; and whether both backends agree. Also the
+//!   in-memory search index's build time and size, each measured query checked against the
+//!   SQL search (the oracle), and the cost of the first search after a write.
 //!
 //! Both databases use a pool of 8 connections (the server's default). `BENCH_SQLITE_FILE`
 //! (a path) and `BENCH_PG_SCHEMA` (a schema name) keep the generated data for the next run,
@@ -197,7 +199,7 @@ fn bench_fields(i: usize, orgs: &[String]) -> DatasetFields {
             m.name_ja
         ),
         owner_org: orgs[i % 19].clone(),
-        license_id: if i % 4 == 0 {
+        license_id: if i.is_multiple_of(4) {
             "gdl-1.0".into()
         } else {
             "cc-by-4.0".into()
@@ -308,21 +310,51 @@ async fn prepare(catalog: &Catalog, db: &ydx_storage::Db, label: &str, n: usize)
     });
 }
 
-/// A digest of a result that must be the same on both backends: count, facets, and the page's
-/// names when the order is fully determined by backend-independent keys.
+/// A digest of a result that must be the same on both backends: count and facets (the page
+/// order depends on ingest timestamps and random ids, which differ between the two databases;
+/// each backend's page order is checked against its own SQL search instead).
 fn digest(r: &ydx_catalog::SearchResult) -> String {
     let facets: Vec<String> = r
         .facets
         .iter()
         .map(|(k, v)| {
-            let vals: Vec<String> = v.iter().map(|f| format!("{}={}", f.value, f.count)).collect();
+            let vals: Vec<String> = v
+                .iter()
+                .map(|f| format!("{}={}", f.value, f.count))
+                .collect();
             format!("{k}:[{}]", vals.join(","))
         })
         .collect();
     format!("count={} {}", r.count, facets.join(" "))
 }
 
+/// Resident set size of this process, in MB (Linux).
+fn rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<f64>().ok())
+        .map_or(0.0, |pages| pages * 4096.0 / 1e6)
+}
+
 async fn search_bench(catalog: Catalog, label: &str) -> Vec<String> {
+    let rss = rss_mb();
+    let t = Instant::now();
+    catalog.warm_search_index().await.unwrap();
+    let build = t.elapsed();
+    let stats = catalog.search_index_stats().await.unwrap();
+    println!(
+        "{label}: search index built in {:.2} s: {} datasets, {} terms, {} postings, {} facet \
+         values; ~{:.1} MB of structures, RSS +{:.0} MB ({:.0} → {:.0} MB)",
+        build.as_secs_f64(),
+        stats.datasets,
+        stats.terms,
+        stats.postings,
+        stats.values,
+        stats.approx_bytes as f64 / 1e6,
+        rss_mb() - rss,
+        rss,
+        rss_mb()
+    );
     println!("{label}: search (one client; then concurrent)");
     let mut digests = Vec::new();
     for (q, rows, filters) in [
@@ -362,6 +394,14 @@ async fn search_bench(catalog: Catalog, label: &str) -> Vec<String> {
         let iters = if rows > 100 { 10 } else { 30 };
         let first = catalog.search(None, &query).await.unwrap();
         digests.push(format!("q={q:?} rows={rows}: {}", digest(&first)));
+        // The SQL oracle on the same data: the same count, facets and page, in order.
+        let t = Instant::now();
+        let oracle = catalog.search_sql(None, &query).await.unwrap();
+        let sql_time = t.elapsed();
+        assert!(
+            oracle == first,
+            "{label}: index and SQL search disagree on q={q:?} rows={rows}"
+        );
         for _ in 0..iters {
             let t = Instant::now();
             count = catalog.search(None, &query).await.unwrap().count;
@@ -377,16 +417,69 @@ async fn search_bench(catalog: Catalog, label: &str) -> Vec<String> {
             catalog.search(None, &no_facets).await.unwrap();
             bare.push(t.elapsed());
         }
+        // The same search without a page: what loading the page's datasets costs.
+        let no_page = SearchQuery {
+            rows: 0,
+            ..query.clone()
+        };
+        let mut unpaged = Vec::new();
+        for _ in 0..iters {
+            let t = Instant::now();
+            catalog.search(None, &no_page).await.unwrap();
+            unpaged.push(t.elapsed());
+        }
         println!(
-            "  q={q:?} rows={rows}: p50 {} p99 {} ({count} matches, all 6 facets); without facets p50 {} p99 {}",
+            "  q={q:?} rows={rows}: p50 {} p99 {} ({count} matches, all 6 facets); without facets p50 {} p99 {}; rows=0 p50 {}; SQL search (oracle, once) {}",
             ms(percentile(times.clone(), 0.5)),
             ms(percentile(times, 0.99)),
             ms(percentile(bare.clone(), 0.5)),
-            ms(percentile(bare, 0.99))
+            ms(percentile(bare, 0.99)),
+            ms(percentile(unpaged, 0.5)),
+            ms(sql_time)
         );
     }
+    after_writes(&catalog, label).await;
     concurrent(&catalog).await;
     digests
+}
+
+/// What a write costs the next search: the index reloads the changed dataset (one change-log
+/// fetch and the dataset's rows) before answering.
+async fn after_writes(catalog: &Catalog, label: &str) {
+    let admin = bench_admin();
+    let query = SearchQuery {
+        q: "避難".into(),
+        ..Default::default()
+    };
+    let mut times = Vec::new();
+    for i in 0..20 {
+        catalog
+            .patch_dataset(
+                &admin,
+                "bench-0",
+                ydx_catalog::DatasetPatch {
+                    notes: Some(format!("更新{i}回目のデータです。")),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let t = Instant::now();
+        catalog.search(None, &query).await.unwrap();
+        times.push(t.elapsed());
+    }
+    let mut steady = Vec::new();
+    for _ in 0..20 {
+        let t = Instant::now();
+        catalog.search(None, &query).await.unwrap();
+        steady.push(t.elapsed());
+    }
+    println!(
+        "  {label}: first search after a write (reloads 1 dataset) p50 {} p99 {}; with no write between p50 {}",
+        ms(percentile(times.clone(), 0.5)),
+        ms(percentile(times, 0.99)),
+        ms(percentile(steady, 0.5))
+    );
 }
 
 /// `BENCH_CLIENTS` (default 50) tasks, each sending Japanese queries (rows=10, all facets)
@@ -488,7 +581,11 @@ async fn main() {
         prepare(&catalog, &pg, "postgres", n).await;
         let post = search_bench(catalog, "postgres").await;
         if let Ok(path) = std::env::var("BENCH_DIGEST_FILE") {
-            let text = format!("sqlite\n{}\npostgres\n{}\n", lite.join("\n"), post.join("\n"));
+            let text = format!(
+                "sqlite\n{}\npostgres\n{}\n",
+                lite.join("\n"),
+                post.join("\n")
+            );
             std::fs::write(path, text).unwrap();
         }
         let same = lite == post;

@@ -158,3 +158,26 @@ pub async fn write_facets(tx: &mut Tx, d: &Dataset) -> Result<()> {
     });
     Ok(())
 }
+
+/// Appends the dataset to the `catalog_changes` log (called from the reindex step of every
+/// write, in the same transaction), so every process's search index reloads it before its next
+/// search (see [`crate::search_index`]). On PostgreSQL the log is locked first (until commit):
+/// writers append one at a time, so sequence numbers become visible in commit order and a
+/// reader that has seen `seq` n has seen every smaller one.
+pub async fn log_change(tx: &mut Tx, dataset_id: &str) -> Result<()> {
+    let lock = tx.backend() == ydx_storage::Backend::Postgres;
+    let now = ydx_storage::now();
+    with_tx!(tx, |c| {
+        if lock {
+            sqlx::query("LOCK TABLE catalog_changes IN SHARE ROW EXCLUSIVE MODE")
+                .execute(&mut *c)
+                .await?;
+        }
+        sqlx::query("INSERT INTO catalog_changes (dataset_id, at) VALUES ($1, $2)")
+            .bind(dataset_id)
+            .bind(&now)
+            .execute(&mut *c)
+            .await?;
+    });
+    Ok(())
+}

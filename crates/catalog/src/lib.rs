@@ -8,12 +8,14 @@
 pub mod datastore;
 pub mod dcat;
 mod error;
+pub mod harvest;
 pub mod index;
 pub mod model;
 pub mod quality;
 mod resources;
 pub mod sample;
 pub mod search;
+pub mod search_index;
 pub mod standard;
 mod store;
 pub mod table;

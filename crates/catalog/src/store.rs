@@ -36,6 +36,18 @@ pub fn migrations() -> &'static EngineMigrations {
                 sqlite: include_str!("../migrations/0002_search_facets.sqlite.sql"),
                 postgres: include_str!("../migrations/0002_search_facets.postgres.sql"),
             },
+            Migration {
+                version: 3,
+                name: "catalog_changes",
+                sqlite: include_str!("../migrations/0003_catalog_changes.sqlite.sql"),
+                postgres: include_str!("../migrations/0003_catalog_changes.postgres.sql"),
+            },
+            Migration {
+                version: 4,
+                name: "harvest",
+                sqlite: include_str!("../migrations/0004_harvest.sqlite.sql"),
+                postgres: include_str!("../migrations/0004_harvest.postgres.sql"),
+            },
         ],
     };
     &M
@@ -69,6 +81,8 @@ pub struct Catalog {
     pub(crate) blobs: Arc<dyn BlobStore>,
     pub(crate) limits: CatalogLimits,
     pub(crate) tables: Arc<TableCache>,
+    /// The in-process search index (crate::search_index), shared by clones.
+    pub(crate) search_index: Arc<crate::search_index::SearchIndex>,
 }
 
 /// What a publisher sets on a dataset (create and full update). Missing JSON fields take
@@ -462,6 +476,7 @@ impl Catalog {
             blobs,
             limits,
             tables,
+            search_index: Arc::default(),
         }
     }
 
@@ -746,7 +761,8 @@ impl Catalog {
         let (org_ja, org_en) = self.org_name(&d.owner_org).await?.unwrap_or_default();
         let terms = index::dataset_terms(d, &[&org_ja, &org_en]);
         index::write_terms(tx, &d.id, &terms).await?;
-        index::write_facets(tx, d).await
+        index::write_facets(tx, d).await?;
+        index::log_change(tx, &d.id).await
     }
 
     // ---- groups and tags ---------------------------------------------------------------

@@ -51,6 +51,12 @@ pub trait Engine: Send + Sync + 'static {
         Vec::new()
     }
 
+    /// Prepares in-memory state (e.g. search indexes) at start-up, so the first request does
+    /// not pay for it.
+    fn warm<'a>(&'a self) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async { Ok(()) })
+    }
+
     /// Loads the engine's sample data (for `ydx demo`); called once on an empty database,
     /// after the region's organisations and the demo accounts exist.
     fn load_sample<'a>(&'a self, state: &'a AppState) -> BoxFuture<'a, Result<String, String>>;

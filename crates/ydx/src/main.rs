@@ -3,6 +3,7 @@
 
 mod config;
 mod engines;
+mod harvest_client;
 mod ops;
 mod seed;
 
@@ -77,6 +78,11 @@ enum Command {
     Region {
         #[command(subcommand)]
         command: RegionCommand,
+    },
+    /// Harvests other CKAN catalogs: add, run, list sources.
+    Harvest {
+        #[command(subcommand)]
+        command: harvest_client::HarvestCommand,
     },
 }
 
@@ -228,7 +234,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Token { command: TokenCommand::Create { org, email, name } } => {
+        Command::Token {
+            command: TokenCommand::Create { org, email, name },
+        } => {
             let db = connect(&config).await?;
             db.migrate(&engines::migrations()).await?;
             let accounts = Accounts::new(db, PasswordCost::Standard)?;
@@ -243,7 +251,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 via: ydx_accounts::Via::Session,
             };
             if !principal.can_admin(&org) {
-                anyhow::bail!("{email} is not an admin of {org}; a token can only be issued by its admins");
+                anyhow::bail!(
+                    "{email} is not an admin of {org}; a token can only be issued by its admins"
+                );
             }
             let (_, secret) = accounts.create_token(&org, &principal, &name).await?;
             println!("{secret}");
@@ -263,6 +273,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 config.storage.data_dir.display()
             );
             Ok(())
+        }
+        Command::Harvest { command } => {
+            let db = connect(&config).await?;
+            db.migrate(&engines::migrations()).await?;
+            let blobs: Arc<dyn ydx_storage::BlobStore> =
+                Arc::new(FsBlobStore::open(config.blob_dir())?);
+            harvest_client::cli(db, blobs, command).await
         }
         Command::Region {
             command: RegionCommand::Import { file },
@@ -310,7 +327,11 @@ async fn start(config: &Config, demo: bool) -> anyhow::Result<AppState> {
     db.migrate(&engines::migrations()).await?;
     // Boundaries: the configured file, else one imported into the data folder, else the
     // bundled simplified ones.
-    let imported = config.storage.data_dir.join("region").join("boundaries.geojson");
+    let imported = config
+        .storage
+        .data_dir
+        .join("region")
+        .join("boundaries.geojson");
     let boundaries = if !config.region.boundaries_file.is_empty() {
         Some(PathBuf::from(&config.region.boundaries_file))
     } else if imported.exists() {
@@ -321,8 +342,8 @@ async fn start(config: &Config, demo: bool) -> anyhow::Result<AppState> {
     let region: &'static ydx_region::Region = match boundaries {
         None => ydx_region::Region::bundled()?,
         Some(path) => {
-            let bytes = std::fs::read(&path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
+            let bytes =
+                std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
             let region = ydx_region::Region::from_n03_geojson(&bytes)
                 .with_context(|| format!("{} is not usable N03 boundary data", path.display()))?;
             tracing::info!(file = %path.display(), "using imported boundaries");
@@ -342,6 +363,12 @@ async fn start(config: &Config, demo: bool) -> anyhow::Result<AppState> {
         demo,
     };
     let engines = engines::engines(&db, &blobs, &web);
+    for engine in &engines {
+        engine
+            .warm()
+            .await
+            .map_err(|e| anyhow::anyhow!("{}: {e}", engine.id()))?;
+    }
     Ok(AppState::new(db, accounts, region, blobs, web, engines))
 }
 
@@ -350,6 +377,7 @@ async fn serve(config: &Config, state: AppState, started: Instant) -> anyhow::Re
         .await
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;
     let db = state.db.clone();
+    harvest_client::spawn_scheduler(db.clone(), state.blobs.clone());
     let app = ydx_web::app(state);
     tracing::info!(
         listen = %config.server.listen,

@@ -155,7 +155,8 @@ mod tests {
         let config = config_in(src.path());
         let db = Db::connect(&config.database_url(), 2).await.unwrap();
         db.migrate(&crate::engines::migrations()).await.unwrap();
-        let accounts = ydx_accounts::Accounts::new(db.clone(), ydx_accounts::PasswordCost::TestOnly).unwrap();
+        let accounts =
+            ydx_accounts::Accounts::new(db.clone(), ydx_accounts::PasswordCost::TestOnly).unwrap();
         accounts
             .create_org(&ydx_accounts::Organization {
                 id: "hagi-city".into(),
@@ -202,7 +203,8 @@ mod tests {
         std::fs::write(&bad, br#"{"type":"FeatureCollection","features":[]}"#).unwrap();
         assert!(import_region(&config, &bad).is_err());
         assert!(!dir.path().join("region/boundaries.geojson").exists());
-        let good = Path::new(env!("CARGO_MANIFEST_DIR")).join("../region/data/yamaguchi-municipalities.geojson");
+        let good = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../region/data/yamaguchi-municipalities.geojson");
         let dest = import_region(&config, &good).unwrap();
         assert!(dest.exists());
     }

@@ -270,3 +270,215 @@ async fn sample_data_populates_and_is_searchable() {
     }
     same_on_all("sample search", &per_backend);
 }
+
+/// Every combination of the queries, sorts, filters, pages and viewers below: the in-memory
+/// index answers exactly as the SQL search (count, facets, page order, datasets).
+async fn assert_index_matches_sql(env: &Env, what: &str) {
+    use ydx_catalog::FacetField;
+    let c = &env.catalog;
+    let viewers = [
+        None,
+        Some(&env.resident),
+        Some(&env.yamaguchi_viewer),
+        Some(&env.hagi),
+        Some(&env.admin),
+    ];
+    let filters = [
+        SearchFilters::default(),
+        SearchFilters {
+            tags: vec!["防災".into()],
+            ..Default::default()
+        },
+        SearchFilters {
+            organization: vec!["yamaguchi-city".into(), "hagi-city".into()],
+            license_id: vec!["cc-by-4.0".into(), String::new()],
+            ..Default::default()
+        },
+        SearchFilters {
+            res_format: vec!["csv".into()],
+            groups: vec!["bousai".into()],
+            ..Default::default()
+        },
+        SearchFilters {
+            municipality: vec!["35203".into()],
+            ..Default::default()
+        },
+        SearchFilters {
+            tags: vec!["存在しないタグ".into()],
+            ..Default::default()
+        },
+    ];
+    let sorts = [
+        SortOrder::Relevance,
+        SortOrder::NameAsc,
+        SortOrder::NameDesc,
+        SortOrder::TitleAsc,
+        SortOrder::TitleDesc,
+        SortOrder::ModifiedDesc,
+        SortOrder::ModifiedAsc,
+        SortOrder::CreatedDesc,
+    ];
+    let mut compared = 0;
+    for q in [
+        "",
+        "避難",
+        "山口市",
+        "一覧 データ",
+        "AED",
+        "の",
+        "存在しない言葉",
+    ] {
+        for (fi, f) in filters.iter().enumerate() {
+            for sort in sorts {
+                for (rows, start) in [(100, 0), (3, 2), (0, 0)] {
+                    for (vi, viewer) in viewers.iter().enumerate() {
+                        // Viewers and visibility flags only on a subset, to stay quick.
+                        let varied = matches!(sort, SortOrder::Relevance | SortOrder::TitleDesc);
+                        if vi > 0 && (fi > 1 || rows == 0 || !varied) {
+                            continue;
+                        }
+                        for (private, drafts) in [(false, false), (true, true), (true, false)] {
+                            if vi == 0 && private {
+                                continue;
+                            }
+                            let query = SearchQuery {
+                                q: q.into(),
+                                filters: f.clone(),
+                                sort,
+                                rows,
+                                start,
+                                include_private: private,
+                                include_drafts: drafts,
+                                facet_fields: if rows == 3 {
+                                    vec![FacetField::Tags, FacetField::LicenseId]
+                                } else {
+                                    FacetField::ALL.to_vec()
+                                },
+                                facet_limit: if rows == 3 { 2 } else { 50 },
+                            };
+                            let a = c.search(*viewer, &query).await.unwrap();
+                            let b = c.search_sql(*viewer, &query).await.unwrap();
+                            assert_eq!(
+                                a, b,
+                                "{}/{what}: index and SQL disagree on {query:?} for viewer {vi}",
+                                env.backend
+                            );
+                            compared += 1;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(compared > 300, "{compared}");
+}
+
+#[tokio::test]
+async fn index_answers_exactly_as_sql() {
+    use ydx_catalog::{DatasetPatch, DatasetState};
+    for env in envs().await {
+        let c = &env.catalog;
+        seed(&env).await;
+        sample::populate(c, &env.admin).await.unwrap();
+        // Private datasets and drafts of two organisations, and a licence left unspecified.
+        for (i, (actor, org)) in [(&env.yamaguchi, "yamaguchi-city"), (&env.hagi, "hagi-city")]
+            .into_iter()
+            .enumerate()
+        {
+            c.create_dataset(
+                actor,
+                DatasetFields {
+                    private: true,
+                    owner_org: org.into(),
+                    tags: vec!["防災".into()],
+                    ..fields(&format!("private-{i}"), "非公開の避難データ一覧")
+                },
+            )
+            .await
+            .unwrap();
+            c.create_dataset(
+                actor,
+                DatasetFields {
+                    state: Some(DatasetState::Draft),
+                    owner_org: org.into(),
+                    license_id: String::new(),
+                    ..fields(&format!("draft-{i}"), "下書きの避難データ")
+                },
+            )
+            .await
+            .unwrap();
+        }
+        assert_index_matches_sql(&env, "created").await;
+        // Writes are visible to the next search at once, and still exact.
+        c.patch_dataset(
+            &env.yamaguchi,
+            "evac",
+            DatasetPatch {
+                title: Some("避難所データ".into()),
+                tags: Some(vec!["新しいタグ".into()]),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        c.delete_dataset(&env.yamaguchi, "drill").await.unwrap();
+        c.patch_dataset(
+            &env.hagi,
+            "private-1",
+            DatasetPatch {
+                private: Some(false),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(q(&env, "避難所").await[0], "evac");
+        assert!(!q(&env, "訓練").await.contains(&"drill".to_string()));
+        assert_index_matches_sql(&env, "after updates").await;
+    }
+}
+
+/// Two catalogs on one database (two servers): a write through one is in the other's next
+/// search, through the change log.
+#[tokio::test]
+async fn index_follows_writes_of_other_processes() {
+    for env in envs().await {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = std::sync::Arc::new(ydx_storage::FsBlobStore::open(dir.path()).unwrap());
+        let other = ydx_catalog::Catalog::new(env.catalog.db().clone(), blobs, Default::default());
+        seed(&env).await;
+        let search = |c: &ydx_catalog::Catalog, text: &str| {
+            let c = c.clone();
+            let query = SearchQuery {
+                q: text.into(),
+                ..Default::default()
+            };
+            async move { names(&c.search(None, &query).await.unwrap()) }
+        };
+        assert_eq!(search(&other, "クマ").await, vec!["bears"]);
+        env.catalog
+            .patch_dataset(
+                &env.yamaguchi,
+                "bears",
+                ydx_catalog::DatasetPatch {
+                    title: Some("イノシシ出没情報".into()),
+                    tags: Some(Vec::new()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert!(search(&other, "クマ").await.is_empty(), "{}", env.backend);
+        assert_eq!(search(&other, "イノシシ").await, vec!["bears"]);
+        other
+            .create_dataset(&env.yamaguchi, fields("boar", "イノシシ捕獲数"))
+            .await
+            .unwrap();
+        assert_eq!(
+            search(&env.catalog, "イノシシ").await,
+            vec!["boar", "bears"],
+            "{}",
+            env.backend
+        );
+    }
+}

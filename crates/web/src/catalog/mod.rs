@@ -62,6 +62,15 @@ impl Engine for CatalogEngine {
         }]
     }
 
+    fn warm<'a>(&'a self) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            self.catalog
+                .warm_search_index()
+                .await
+                .map_err(|e| e.to_string())
+        })
+    }
+
     fn load_sample<'a>(&'a self, state: &'a AppState) -> BoxFuture<'a, Result<String, String>> {
         Box::pin(async move {
             // The sample datasets are published by the prefecture admin of the demo.

@@ -1,0 +1,970 @@
+//! The in-process search index behind [`Catalog::search`](crate::Catalog::search).
+//!
+//! # What it holds
+//! Built from the database rows (never from anything else), so SQLite and PostgreSQL give the
+//! same index and the same answers:
+//! - an integer doc id per dataset (`datasets` row);
+//! - per term, the sorted posting list `(doc, weight)` of `catalog_terms` (the terms and
+//!   weights [`crate::index`] writes — that table stays the source of truth);
+//! - per doc what search filters, counts or sorts on: state, private, organisation and licence,
+//!   the interned values of tags, groups, municipalities (`dataset_spatial`) and the formats of
+//!   active resources, and sort keys (name, title, metadata_modified, metadata_created: their
+//!   first 32 bytes inline, the full strings for ties).
+//!
+//! A query intersects posting lists (shortest first, galloping), sums weights, applies
+//! visibility and filters, counts facets into an array indexed by value id (no hashing per
+//! doc), picks the page with a partial selection, and loads only that page's datasets from the
+//! database. Result order, counts and facets are exactly what the SQL search
+//! ([`Catalog::search_sql`](crate::Catalog::search_sql), kept as the test oracle) returns.
+//!
+//! # Staying exact (one process or many on one database)
+//! Every dataset write appends `(dataset_id, at)` to `catalog_changes` inside its own
+//! transaction (migration 3, [`crate::index::log_change`]). Before each search the index asks
+//! `SELECT MAX(seq) FROM catalog_changes` — one primary-key probe, tens of microseconds on
+//! SQLite, one round trip on PostgreSQL (where concurrent searches share a probe that was sent
+//! after they arrived, so under load one round trip serves many searches). When that is past the last applied `seq`, one task
+//! (the others wait on a mutex, then find nothing left to do) fetches the logged dataset ids
+//! since, reloads just those datasets' rows (a handful of `IN` queries) and swaps them in under
+//! the write lock; searches compute under the read lock, so none sees half an update. A write
+//! in this process is therefore visible to the next search, and a write by another server
+//! too. On PostgreSQL writers lock `catalog_changes` (SHARE ROW EXCLUSIVE, until commit) before
+//! appending, so sequence numbers become visible in commit order and "everything after the
+//! last applied seq" cannot skip a change committed late. Large catch-ups (more than a quarter
+//! of the datasets) rebuild instead.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+use sqlx::AssertSqlSafe;
+use ydx_accounts::Principal;
+use ydx_storage::{Db, with_db};
+
+use crate::error::Result;
+use crate::model::Dataset;
+use crate::search::{FacetField, FacetValue, SearchQuery, SortOrder};
+use crate::store::placeholders;
+
+/// Bytes of a sort key kept inline (timestamps fit; longer names and titles fall back to
+/// their full strings only when the first 32 bytes tie).
+const KEY: usize = 32;
+type Key = [u8; KEY];
+
+fn key(s: &str) -> Key {
+    let mut k = [0u8; KEY];
+    let b = s.as_bytes();
+    let n = b.len().min(KEY);
+    k[..n].copy_from_slice(&b[..n]);
+    k
+}
+
+const STATE_ACTIVE: u8 = 0;
+const STATE_DRAFT: u8 = 1;
+const STATE_DELETED: u8 = 2;
+/// The dataset row no longer exists.
+const STATE_GONE: u8 = 3;
+const PRIVATE: u8 = 4;
+
+// Field numbers of interned values, as in FacetField::ALL.
+const F_ORG: u8 = 0;
+const F_MUNI: u8 = 1;
+const F_TAGS: u8 = 2;
+const F_GROUPS: u8 = 3;
+const F_FORMAT: u8 = 4;
+const F_LICENSE: u8 = 5;
+
+fn field_no(f: FacetField) -> u8 {
+    match f {
+        FacetField::Organization => F_ORG,
+        FacetField::Municipality => F_MUNI,
+        FacetField::Tags => F_TAGS,
+        FacetField::Groups => F_GROUPS,
+        FacetField::ResFormat => F_FORMAT,
+        FacetField::LicenseId => F_LICENSE,
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Posting {
+    doc: u32,
+    weight: u32,
+}
+
+#[derive(Default)]
+struct SortKeys {
+    name: Key,
+    title: Key,
+    modified: Key,
+    created: Key,
+}
+
+/// The cold part of a doc (strings for ties and the page, lists for updates).
+#[derive(Default)]
+struct Doc {
+    id: Box<str>,
+    name: Box<str>,
+    title: Box<str>,
+    modified: Box<str>,
+    created: Box<str>,
+    /// Interned values: organisation, licence, tags, groups, municipalities, formats.
+    vals: Box<[u32]>,
+    /// Term ids, to take the doc out of its posting lists on update.
+    terms: Box<[u32]>,
+}
+
+/// The index proper. `flags`, `org`, `license`, `keys` are per doc (parallel to `docs`), kept
+/// apart so the scans over matching docs touch little memory.
+#[derive(Default)]
+struct Index {
+    built: bool,
+    /// Last applied `catalog_changes.seq`.
+    seq: i64,
+    doc_of: HashMap<Box<str>, u32>,
+    docs: Vec<Doc>,
+    flags: Vec<u8>,
+    org: Vec<u32>,
+    license: Vec<u32>,
+    keys: Vec<SortKeys>,
+    /// Bumped whenever the doc is reloaded: a cached dataset is valid only for its generation.
+    generation: Vec<u64>,
+    term_of: HashMap<Box<str>, u32>,
+    postings: Vec<Vec<Posting>>,
+    /// Value id → (field, value); per field, value → id.
+    values: Vec<(u8, Box<str>)>,
+    value_of: [HashMap<Box<str>, u32>; 6],
+}
+
+/// The rows of some datasets (all of them at build) as read from the database.
+#[derive(Default)]
+struct Rows {
+    datasets: Vec<DatasetRow>,
+    /// (dataset id, field, value)
+    vals: Vec<(String, u8, String)>,
+    /// (term, dataset id, weight)
+    terms: Vec<(String, String, i64)>,
+}
+
+type DatasetRow = (
+    String,
+    String,
+    String,
+    String,
+    i64,
+    String,
+    String,
+    String,
+    String,
+);
+
+const DATASET_SQL: &str = "SELECT id, name, title, state, private, owner_org, license_id, \
+    metadata_created, metadata_modified FROM datasets";
+
+/// The filter tables: (field, SQL selecting (dataset_id, value)).
+const VALUE_SQL: [(u8, &str); 4] = [
+    (F_TAGS, "SELECT dataset_id, tag FROM dataset_tags"),
+    (
+        F_GROUPS,
+        "SELECT dataset_id, group_name FROM dataset_groups",
+    ),
+    (F_MUNI, "SELECT dataset_id, code FROM dataset_spatial"),
+    (
+        F_FORMAT,
+        "SELECT DISTINCT dataset_id, format FROM resources WHERE state = 'active'",
+    ),
+];
+
+/// Term rows fetched per query while building (keyset pages keep memory bounded).
+const TERM_PAGE: i64 = 100_000;
+
+/// The index of one [`Catalog`](crate::Catalog) (shared by its clones).
+#[derive(Default)]
+pub(crate) struct SearchIndex {
+    index: RwLock<Index>,
+    catch_up: tokio::sync::Mutex<()>,
+    /// Datasets of recent pages, complete with resources, by doc: (generation, dataset). An
+    /// entry serves only while its doc's generation is unchanged, so a reload invalidates it.
+    cache: Mutex<HashMap<u32, (u64, Arc<Dataset>)>>,
+    /// The last change-log probe: when it was sent and what it returned. Concurrent searches
+    /// share one probe, as long as it was sent after they arrived.
+    probe: tokio::sync::Mutex<Option<(std::time::Instant, i64)>>,
+}
+
+/// Datasets the page cache holds at most (when full, an arbitrary tenth is dropped). About
+/// 1–2 KB each without column lists, so some tens of MB.
+const CACHE_DATASETS: usize = 20_000;
+
+impl std::fmt::Debug for SearchIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (docs, seq) = self
+            .index
+            .read()
+            .map(|i| (i.docs.len(), i.seq))
+            .unwrap_or_default();
+        f.debug_struct("SearchIndex")
+            .field("docs", &docs)
+            .field("seq", &seq)
+            .finish()
+    }
+}
+
+/// Size of the index, for the benchmark.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SearchIndexStats {
+    pub datasets: usize,
+    pub terms: usize,
+    pub postings: usize,
+    pub values: usize,
+    /// Heap bytes of the structures (capacities, strings, maps; allocator overhead excluded).
+    pub approx_bytes: usize,
+    /// Last applied change.
+    pub seq: i64,
+}
+
+/// What a query computed: the total, the facets, the page's dataset ids.
+pub(crate) struct Hits {
+    pub count: i64,
+    pub facets: std::collections::BTreeMap<String, Vec<FacetValue>>,
+    /// (doc, generation, dataset id) of the page, in order.
+    pub page: Vec<(u32, u64, String)>,
+}
+
+fn read_lock(l: &RwLock<Index>) -> std::sync::RwLockReadGuard<'_, Index> {
+    l.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn write_lock(l: &RwLock<Index>) -> std::sync::RwLockWriteGuard<'_, Index> {
+    l.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+async fn max_seq(db: &Db) -> Result<i64> {
+    let sql = "SELECT MAX(seq) FROM catalog_changes";
+    let seq: Option<i64> = with_db!(db, |p| sqlx::query_scalar(sql).fetch_one(p).await?);
+    Ok(seq.unwrap_or(0))
+}
+
+impl SearchIndex {
+    /// Brings the index up to the database's latest change (building it on first use).
+    pub(crate) async fn refresh(&self, db: &Db) -> Result<()> {
+        let latest = self.latest_seq(db).await?;
+        {
+            let i = read_lock(&self.index);
+            if i.built && i.seq == latest {
+                return Ok(());
+            }
+        }
+        let _one = self.catch_up.lock().await;
+        // Another task may have caught up while this one waited; look again.
+        let latest = max_seq(db).await?;
+        let (built, seq, docs) = {
+            let i = read_lock(&self.index);
+            (i.built, i.seq, i.docs.len())
+        };
+        if built && seq == latest {
+            return Ok(());
+        }
+        if built && seq < latest {
+            let sql = "SELECT seq, dataset_id FROM catalog_changes WHERE seq > $1 ORDER BY seq";
+            let changes: Vec<(i64, String)> =
+                with_db!(db, |p| sqlx::query_as(sql).bind(seq).fetch_all(p).await?);
+            let upto = changes.last().map_or(seq, |c| c.0);
+            let mut ids: Vec<String> = changes.into_iter().map(|c| c.1).collect();
+            ids.sort();
+            ids.dedup();
+            if ids.len() <= docs / 4 + 64 {
+                let rows = load_rows(db, Some(&ids)).await?;
+                let mut i = write_lock(&self.index);
+                let mut cache = self.cache_lock();
+                for id in &ids {
+                    if let Some(doc) = i.doc_of.get(id.as_str()) {
+                        cache.remove(doc);
+                    }
+                    i.remove(id);
+                }
+                i.apply(rows);
+                i.seq = upto;
+                return Ok(());
+            }
+        }
+        // First use, a large catch-up, or a database whose log went backwards (replaced).
+        let fresh = build(db).await?;
+        let mut i = write_lock(&self.index);
+        *i = fresh;
+        self.cache_lock().clear();
+        Ok(())
+    }
+
+    /// `MAX(seq)` of the change log as of some moment after this call began. Searches
+    /// arriving while a probe is in flight wait for it, then for one sent after they arrived
+    /// (or reuse such a probe that already finished): under load, one round trip serves many
+    /// searches, and none misses a change committed before it arrived.
+    async fn latest_seq(&self, db: &Db) -> Result<i64> {
+        if matches!(db, Db::Sqlite(_)) {
+            // In-process and parallel: sharing would only add waiting.
+            return max_seq(db).await;
+        }
+        let arrived = std::time::Instant::now();
+        let mut last = self.probe.lock().await;
+        if let Some((sent, seq)) = *last
+            && sent > arrived
+        {
+            return Ok(seq);
+        }
+        let sent = std::time::Instant::now();
+        let seq = max_seq(db).await?;
+        *last = Some((sent, seq));
+        Ok(seq)
+    }
+
+    fn cache_lock(&self) -> std::sync::MutexGuard<'_, HashMap<u32, (u64, Arc<Dataset>)>> {
+        self.cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The page's datasets: from the cache where their generation still holds, the others
+    /// through `load` (from the database), which are then cached unless reloaded meanwhile.
+    pub(crate) async fn page<F, Fut>(
+        &self,
+        page: &[(u32, u64, String)],
+        load: F,
+    ) -> Result<Vec<Dataset>>
+    where
+        F: FnOnce(Vec<String>) -> Fut,
+        Fut: std::future::Future<Output = Result<Vec<Dataset>>>,
+    {
+        let mut found: Vec<Option<Arc<Dataset>>> = {
+            let cache = self.cache_lock();
+            page.iter()
+                .map(|(doc, generation, _)| match cache.get(doc) {
+                    Some((g, d)) if g == generation => Some(d.clone()),
+                    _ => None,
+                })
+                .collect()
+        };
+        let missing: Vec<String> = page
+            .iter()
+            .zip(&found)
+            .filter(|(_, f)| f.is_none())
+            .map(|((_, _, id), _)| id.clone())
+            .collect();
+        if !missing.is_empty() {
+            let loaded = load(missing).await?;
+            let by_id: HashMap<String, Arc<Dataset>> = loaded
+                .into_iter()
+                .map(|d| (d.id.clone(), Arc::new(d)))
+                .collect();
+            let index = read_lock(&self.index);
+            let mut cache = self.cache_lock();
+            if cache.len() + by_id.len() > CACHE_DATASETS {
+                let drop: Vec<u32> = cache
+                    .keys()
+                    .take(CACHE_DATASETS / 10 + by_id.len())
+                    .copied()
+                    .collect();
+                for k in drop {
+                    cache.remove(&k);
+                }
+            }
+            for ((doc, generation, id), slot) in page.iter().zip(found.iter_mut()) {
+                if slot.is_some() {
+                    continue;
+                }
+                if let Some(d) = by_id.get(id.as_str()) {
+                    // A reload since the page was computed makes this copy unfit to keep.
+                    if index.generation.get(*doc as usize) == Some(generation) {
+                        cache.insert(*doc, (*generation, d.clone()));
+                    }
+                    *slot = Some(d.clone());
+                }
+            }
+        }
+        Ok(found
+            .into_iter()
+            .flatten()
+            .map(|d| Dataset::clone(&d))
+            .collect())
+    }
+
+    pub(crate) fn stats(&self) -> SearchIndexStats {
+        read_lock(&self.index).stats()
+    }
+
+    /// Runs a query against the current index (call [`SearchIndex::refresh`] first).
+    pub(crate) fn query(
+        &self,
+        viewer: Option<&Principal>,
+        query: &SearchQuery,
+        terms: &[String],
+    ) -> Hits {
+        read_lock(&self.index).query(viewer, query, terms)
+    }
+}
+
+/// Reads every dataset's rows and builds the index. The log position is read first, so a
+/// write committed while building is applied again by the next refresh (reloads are
+/// idempotent).
+async fn build(db: &Db) -> Result<Index> {
+    let seq = max_seq(db).await?;
+    let mut index = Index::default();
+    index.apply(load_rows(db, None).await?);
+    // Postings of the remaining pages: (term, dataset_id) keyset pages, in key order.
+    let mut last: Option<(String, String)> = None;
+    loop {
+        let page: Vec<(String, String, i64)> = match &last {
+            None => {
+                let sql = format!(
+                    "SELECT term, dataset_id, weight FROM catalog_terms \
+                     ORDER BY term, dataset_id LIMIT {TERM_PAGE}"
+                );
+                with_db!(db, |p| sqlx::query_as(AssertSqlSafe(sql))
+                    .fetch_all(p)
+                    .await?)
+            }
+            Some((t, d)) => {
+                let sql = format!(
+                    "SELECT term, dataset_id, weight FROM catalog_terms \
+                     WHERE term > $1 OR (term = $1 AND dataset_id > $2) \
+                     ORDER BY term, dataset_id LIMIT {TERM_PAGE}"
+                );
+                with_db!(db, |p| sqlx::query_as(AssertSqlSafe(sql))
+                    .bind(t)
+                    .bind(d)
+                    .fetch_all(p)
+                    .await?)
+            }
+        };
+        let full = page.len() as i64 == TERM_PAGE;
+        last = page.last().map(|(t, d, _)| (t.clone(), d.clone()));
+        index.apply_terms(page);
+        if !full {
+            break;
+        }
+    }
+    for list in &mut index.postings {
+        list.sort_unstable_by_key(|p| p.doc);
+        list.shrink_to_fit();
+    }
+    for (doc, terms) in index.pending_terms() {
+        index.docs[doc].terms = terms;
+    }
+    index.seq = seq;
+    index.built = true;
+    Ok(index)
+}
+
+/// The rows of `ids` (every dataset when `None`; then without terms, which [`build`] pages).
+async fn load_rows(db: &Db, ids: Option<&[String]>) -> Result<Rows> {
+    let mut rows = Rows::default();
+    let chunks: Vec<&[String]> = match ids {
+        Some(ids) => ids.chunks(500).collect(),
+        None => vec![&[]],
+    };
+    for chunk in chunks {
+        let (dw, vw) = if ids.is_some() {
+            let ph = placeholders(1, chunk.len());
+            (
+                format!(" WHERE id IN ({ph})"),
+                format!(" dataset_id IN ({ph})"),
+            )
+        } else {
+            (String::new(), String::new())
+        };
+        let sql = format!("{DATASET_SQL}{dw}");
+        let ds: Vec<DatasetRow> = with_db!(db, |p| {
+            let mut q = sqlx::query_as(AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(id);
+            }
+            q.fetch_all(p).await?
+        });
+        rows.datasets.extend(ds);
+        for (field, base) in VALUE_SQL {
+            let sql = if vw.is_empty() {
+                base.to_string()
+            } else if base.contains(" WHERE ") {
+                format!("{base} AND{vw}")
+            } else {
+                format!("{base} WHERE{vw}")
+            };
+            let vs: Vec<(String, String)> = with_db!(db, |p| {
+                let mut q = sqlx::query_as(AssertSqlSafe(sql));
+                for id in chunk {
+                    q = q.bind(id);
+                }
+                q.fetch_all(p).await?
+            });
+            rows.vals
+                .extend(vs.into_iter().map(|(id, v)| (id, field, v)));
+        }
+        if ids.is_some() {
+            let sql = format!("SELECT term, dataset_id, weight FROM catalog_terms WHERE{vw}");
+            let ts: Vec<(String, String, i64)> = with_db!(db, |p| {
+                let mut q = sqlx::query_as(AssertSqlSafe(sql));
+                for id in chunk {
+                    q = q.bind(id);
+                }
+                q.fetch_all(p).await?
+            });
+            rows.terms.extend(ts);
+        }
+    }
+    Ok(rows)
+}
+
+impl Index {
+    fn intern(&mut self, field: u8, value: &str) -> u32 {
+        if let Some(&v) = self.value_of[field as usize].get(value) {
+            return v;
+        }
+        let v = self.values.len() as u32;
+        self.values.push((field, value.into()));
+        self.value_of[field as usize].insert(value.into(), v);
+        v
+    }
+
+    fn value(&self, field: u8, value: &str) -> Option<u32> {
+        self.value_of[field as usize].get(value).copied()
+    }
+
+    /// Takes a dataset out of its posting lists and marks it gone (its doc id is kept for
+    /// when it comes back).
+    fn remove(&mut self, id: &str) {
+        let Some(&doc) = self.doc_of.get(id) else {
+            return;
+        };
+        let terms = std::mem::take(&mut self.docs[doc as usize].terms);
+        for t in terms.iter() {
+            let list = &mut self.postings[*t as usize];
+            if let Ok(pos) = list.binary_search_by_key(&doc, |p| p.doc) {
+                list.remove(pos);
+            }
+        }
+        self.docs[doc as usize].vals = Box::new([]);
+        self.flags[doc as usize] = STATE_GONE;
+        self.generation[doc as usize] += 1;
+    }
+
+    /// Adds (or replaces) the datasets of `rows`, whose docs must have been removed first
+    /// when they existed.
+    fn apply(&mut self, rows: Rows) {
+        let mut vals: HashMap<u32, Vec<u32>> = HashMap::new();
+        for (id, name, title, state, private, org, license, created, modified) in rows.datasets {
+            let doc = match self.doc_of.get(id.as_str()) {
+                Some(&d) => d,
+                None => {
+                    let d = self.docs.len() as u32;
+                    self.doc_of.insert(id.as_str().into(), d);
+                    self.docs.push(Doc::default());
+                    self.flags.push(STATE_GONE);
+                    self.org.push(0);
+                    self.license.push(0);
+                    self.keys.push(SortKeys::default());
+                    self.generation.push(0);
+                    d
+                }
+            };
+            let state = match state.as_str() {
+                "active" => STATE_ACTIVE,
+                "draft" => STATE_DRAFT,
+                "deleted" => STATE_DELETED,
+                _ => STATE_GONE,
+            };
+            let o = self.intern(F_ORG, &org);
+            let l = self.intern(F_LICENSE, &license);
+            let i = doc as usize;
+            self.flags[i] = state | if private != 0 { PRIVATE } else { 0 };
+            self.org[i] = o;
+            self.license[i] = l;
+            self.keys[i] = SortKeys {
+                name: key(&name),
+                title: key(&title),
+                modified: key(&modified),
+                created: key(&created),
+            };
+            let d = &mut self.docs[i];
+            d.id = id.into();
+            d.name = name.into();
+            d.title = title.into();
+            d.modified = modified.into();
+            d.created = created.into();
+            vals.insert(doc, vec![o, l]);
+        }
+        for (id, field, value) in rows.vals {
+            let Some(&doc) = self.doc_of.get(id.as_str()) else {
+                continue;
+            };
+            let v = self.intern(field, &value);
+            if let Some(list) = vals.get_mut(&doc) {
+                list.push(v);
+            }
+        }
+        for (doc, mut list) in vals {
+            list.sort_unstable();
+            list.dedup();
+            self.docs[doc as usize].vals = list.into_boxed_slice();
+        }
+        if !rows.terms.is_empty() {
+            let mut per_doc: HashMap<u32, Vec<u32>> = HashMap::new();
+            for (term, id, weight) in rows.terms {
+                let Some(&doc) = self.doc_of.get(id.as_str()) else {
+                    continue;
+                };
+                let t = self.term_id(&term);
+                let list = &mut self.postings[t as usize];
+                let p = Posting {
+                    doc,
+                    weight: weight as u32,
+                };
+                match list.binary_search_by_key(&doc, |p| p.doc) {
+                    Ok(pos) => list[pos] = p,
+                    Err(pos) => list.insert(pos, p),
+                }
+                per_doc.entry(doc).or_default().push(t);
+            }
+            for (doc, terms) in per_doc {
+                self.docs[doc as usize].terms = terms.into_boxed_slice();
+            }
+        }
+    }
+
+    fn term_id(&mut self, term: &str) -> u32 {
+        if let Some(&t) = self.term_of.get(term) {
+            return t;
+        }
+        let t = self.postings.len() as u32;
+        self.term_of.insert(term.into(), t);
+        self.postings.push(Vec::new());
+        t
+    }
+
+    /// Build only: appends postings unsorted (sorted once at the end) and records each doc's
+    /// terms in `docs[..].terms` via a side table.
+    fn apply_terms(&mut self, rows: Vec<(String, String, i64)>) {
+        let mut last: Option<(String, u32)> = None;
+        for (term, id, weight) in rows {
+            let Some(&doc) = self.doc_of.get(id.as_str()) else {
+                continue;
+            };
+            let t = match &last {
+                Some((lt, t)) if *lt == term => *t,
+                _ => {
+                    let t = self.term_id(&term);
+                    last = Some((term, t));
+                    t
+                }
+            };
+            self.postings[t as usize].push(Posting {
+                doc,
+                weight: weight as u32,
+            });
+        }
+    }
+
+    /// Build only: each doc's term ids, from the postings.
+    fn pending_terms(&self) -> Vec<(usize, Box<[u32]>)> {
+        let mut per_doc: Vec<Vec<u32>> = vec![Vec::new(); self.docs.len()];
+        for (t, list) in self.postings.iter().enumerate() {
+            for p in list {
+                per_doc[p.doc as usize].push(t as u32);
+            }
+        }
+        per_doc
+            .into_iter()
+            .enumerate()
+            .map(|(d, v)| (d, v.into_boxed_slice()))
+            .collect()
+    }
+
+    fn stats(&self) -> SearchIndexStats {
+        let postings: usize = self.postings.iter().map(Vec::len).sum();
+        let mut bytes = 0usize;
+        bytes += self.postings.capacity() * std::mem::size_of::<Vec<Posting>>();
+        bytes += self
+            .postings
+            .iter()
+            .map(|l| l.capacity() * std::mem::size_of::<Posting>())
+            .sum::<usize>();
+        // Hash maps: key box + value + control byte per bucket, roughly.
+        bytes += self
+            .term_of
+            .keys()
+            .map(|k| k.len() + 16 + 4 + 1)
+            .sum::<usize>();
+        bytes += self
+            .doc_of
+            .keys()
+            .map(|k| k.len() + 16 + 4 + 1)
+            .sum::<usize>();
+        bytes += self.docs.capacity() * std::mem::size_of::<Doc>();
+        bytes += self
+            .docs
+            .iter()
+            .map(|d| {
+                d.id.len()
+                    + d.name.len()
+                    + d.title.len()
+                    + d.modified.len()
+                    + d.created.len()
+                    + 4 * (d.vals.len() + d.terms.len())
+            })
+            .sum::<usize>();
+        bytes += self.flags.capacity()
+            + 4 * (self.org.capacity() + self.license.capacity())
+            + self.keys.capacity() * std::mem::size_of::<SortKeys>();
+        bytes += self
+            .values
+            .iter()
+            .map(|(_, v)| 2 * (v.len() + 16) + 8)
+            .sum::<usize>();
+        SearchIndexStats {
+            datasets: self.docs.len(),
+            terms: self.postings.len(),
+            postings,
+            values: self.values.len(),
+            approx_bytes: bytes,
+            seq: self.seq,
+        }
+    }
+
+    fn query(&self, viewer: Option<&Principal>, query: &SearchQuery, terms: &[String]) -> Hits {
+        let mut facets: std::collections::BTreeMap<String, Vec<FacetValue>> = query
+            .facet_fields
+            .iter()
+            .map(|f| (f.as_str().to_string(), Vec::new()))
+            .collect();
+        let empty = |facets| Hits {
+            count: 0,
+            facets,
+            page: Vec::new(),
+        };
+        // Visibility (as the SQL's clauses): orgs the viewer reads, as value ids.
+        let admin = viewer.is_some_and(Principal::is_prefecture_admin);
+        let readable: Vec<u32> = viewer
+            .map(Principal::readable_org_ids)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|o| self.value(F_ORG, o))
+            .collect();
+        let drafts = query.include_drafts && viewer.is_some();
+        let privates = query.include_private && viewer.is_some();
+        // Filters as value ids; an unknown value matches nothing.
+        let f = &query.filters;
+        let alternatives = |field: u8, values: &[String]| -> Option<Vec<u32>> {
+            if values.is_empty() {
+                return None;
+            }
+            Some(values.iter().filter_map(|v| self.value(field, v)).collect())
+        };
+        let orgs = alternatives(F_ORG, &f.organization);
+        let licenses = alternatives(F_LICENSE, &f.license_id);
+        let mut required: Vec<u32> = Vec::new();
+        for (field, values) in [
+            (F_TAGS, &f.tags),
+            (F_GROUPS, &f.groups),
+            (F_MUNI, &f.municipality),
+        ] {
+            for v in values {
+                match self.value(field, v) {
+                    Some(id) => required.push(id),
+                    None => return empty(facets),
+                }
+            }
+        }
+        for v in &f.res_format {
+            match self.value(F_FORMAT, &v.to_uppercase()) {
+                Some(id) => required.push(id),
+                None => return empty(facets),
+            }
+        }
+        let keep = |doc: u32| -> bool {
+            let i = doc as usize;
+            let flags = self.flags[i];
+            let org = self.org[i];
+            let org_ok = || admin || readable.contains(&org);
+            let state_ok = match flags & 3 {
+                STATE_ACTIVE => true,
+                STATE_DRAFT => drafts && org_ok(),
+                _ => false,
+            };
+            state_ok
+                && (flags & PRIVATE == 0 || (privates && org_ok()))
+                && orgs.as_ref().is_none_or(|o| o.contains(&org))
+                && licenses
+                    .as_ref()
+                    .is_none_or(|l| l.contains(&self.license[i]))
+                && required.iter().all(|r| self.docs[i].vals.contains(r))
+        };
+
+        // Matching docs with their scores.
+        let mut hits: Vec<(u32, i64)> = if terms.is_empty() {
+            (0..self.docs.len() as u32)
+                .filter(|&d| keep(d))
+                .map(|d| (d, 0))
+                .collect()
+        } else {
+            let mut lists: Vec<&[Posting]> = Vec::with_capacity(terms.len());
+            for t in terms {
+                match self.term_of.get(t.as_str()) {
+                    Some(&id) => lists.push(&self.postings[id as usize]),
+                    None => return empty(facets),
+                }
+            }
+            lists.sort_by_key(|l| l.len());
+            let mut acc: Vec<(u32, i64)> = lists[0]
+                .iter()
+                .map(|p| (p.doc, i64::from(p.weight)))
+                .collect();
+            for list in &lists[1..] {
+                intersect(&mut acc, list);
+                if acc.is_empty() {
+                    break;
+                }
+            }
+            acc.retain(|&(d, _)| keep(d));
+            acc
+        };
+
+        if !query.facet_fields.is_empty() {
+            let mut counts = vec![0u32; self.values.len()];
+            for &(d, _) in &hits {
+                for &v in self.docs[d as usize].vals.iter() {
+                    counts[v as usize] += 1;
+                }
+            }
+            for field in &query.facet_fields {
+                let no = field_no(*field);
+                let mut out: Vec<FacetValue> = self.value_of[no as usize]
+                    .values()
+                    .filter(|&&v| counts[v as usize] > 0)
+                    .filter_map(|&v| {
+                        let value = &self.values[v as usize].1;
+                        // Facets skip the unspecified licence and formatless resources.
+                        if value.is_empty() && (no == F_LICENSE || no == F_FORMAT) {
+                            return None;
+                        }
+                        Some(FacetValue {
+                            value: value.to_string(),
+                            count: i64::from(counts[v as usize]),
+                        })
+                    })
+                    .collect();
+                out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+                out.truncate(query.facet_limit);
+                facets.insert(field.as_str().to_string(), out);
+            }
+        }
+
+        let count = hits.len() as i64;
+        let end = query.start.saturating_add(query.rows).min(hits.len());
+        let page = if query.rows == 0 || query.start >= hits.len() {
+            Vec::new()
+        } else {
+            let cmp = self.comparator(query.sort, !terms.is_empty());
+            if end < hits.len() {
+                hits.select_nth_unstable_by(end, &cmp);
+                hits.truncate(end);
+            }
+            hits.sort_unstable_by(&cmp);
+            hits[query.start..end]
+                .iter()
+                .map(|&(d, _)| {
+                    (
+                        d,
+                        self.generation[d as usize],
+                        self.docs[d as usize].id.to_string(),
+                    )
+                })
+                .collect()
+        };
+        Hits {
+            count,
+            facets,
+            page,
+        }
+    }
+
+    /// The order of [`SortOrder`] exactly as the SQL's ORDER BY (byte-wise text).
+    fn comparator(
+        &self,
+        sort: SortOrder,
+        scored: bool,
+    ) -> impl Fn(&(u32, i64), &(u32, i64)) -> std::cmp::Ordering + '_ {
+        use std::cmp::Ordering;
+        #[derive(Clone, Copy)]
+        enum F {
+            Name,
+            Title,
+            Modified,
+            Created,
+        }
+        let (by_score, field, desc, then_name) = match sort {
+            SortOrder::Relevance if scored => (true, F::Modified, true, false),
+            SortOrder::Relevance | SortOrder::ModifiedDesc => (false, F::Modified, true, false),
+            SortOrder::ModifiedAsc => (false, F::Modified, false, false),
+            SortOrder::NameAsc => (false, F::Name, false, true),
+            SortOrder::NameDesc => (false, F::Name, true, true),
+            SortOrder::TitleAsc => (false, F::Title, false, true),
+            SortOrder::TitleDesc => (false, F::Title, true, true),
+            SortOrder::CreatedDesc => (false, F::Created, true, false),
+        };
+        move |a: &(u32, i64), b: &(u32, i64)| -> Ordering {
+            if by_score {
+                let o = b.1.cmp(&a.1);
+                if o != Ordering::Equal {
+                    return o;
+                }
+            }
+            let (ka, kb) = (&self.keys[a.0 as usize], &self.keys[b.0 as usize]);
+            let (da, db) = (&self.docs[a.0 as usize], &self.docs[b.0 as usize]);
+            let o = match field {
+                F::Name => ka.name.cmp(&kb.name).then_with(|| da.name.cmp(&db.name)),
+                F::Title => ka
+                    .title
+                    .cmp(&kb.title)
+                    .then_with(|| da.title.cmp(&db.title)),
+                F::Modified => ka
+                    .modified
+                    .cmp(&kb.modified)
+                    .then_with(|| da.modified.cmp(&db.modified)),
+                F::Created => ka
+                    .created
+                    .cmp(&kb.created)
+                    .then_with(|| da.created.cmp(&db.created)),
+            };
+            let o = if desc { o.reverse() } else { o };
+            o.then_with(|| {
+                if then_name {
+                    ka.name.cmp(&kb.name).then_with(|| da.name.cmp(&db.name))
+                } else {
+                    da.id.cmp(&db.id)
+                }
+            })
+        }
+    }
+}
+
+/// Keeps the entries of `acc` (sorted by doc) that `list` (sorted by doc) also has, adding
+/// their weights. Gallops through `list` when it is much longer.
+fn intersect(acc: &mut Vec<(u32, i64)>, list: &[Posting]) {
+    let mut out = 0;
+    let mut j = 0;
+    let gallop = list.len() > acc.len() * 8;
+    for i in 0..acc.len() {
+        let (doc, score) = acc[i];
+        if gallop {
+            j += list[j..].partition_point(|p| p.doc < doc);
+        } else {
+            while j < list.len() && list[j].doc < doc {
+                j += 1;
+            }
+        }
+        if j >= list.len() {
+            break;
+        }
+        if list[j].doc == doc {
+            acc[out] = (doc, score + i64::from(list[j].weight));
+            out += 1;
+            j += 1;
+        }
+    }
+    acc.truncate(out);
+}
