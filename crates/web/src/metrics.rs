@@ -19,12 +19,15 @@ use crate::AppState;
 /// Upper bounds of the latency histogram, in seconds.
 const BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0];
 
+/// Per route: counts per histogram bucket, sum of seconds, count.
+type Latency = ([u64; BUCKETS.len()], f64, u64);
+
 #[derive(Debug, Default)]
 pub struct Metrics {
     /// (method, route, status) → count
     requests: Mutex<HashMap<(String, String, u16), u64>>,
     /// route → (bucket counts, sum, count)
-    latency: Mutex<HashMap<String, ([u64; BUCKETS.len()], f64, u64)>>,
+    latency: Mutex<HashMap<String, Latency>>,
     started: std::sync::OnceLock<Instant>,
 }
 

@@ -26,15 +26,17 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The signed-in staff member, or the page to send everyone else to.
-pub fn require_staff(visitor: &Visitor, here: &str) -> Result<Principal, Response> {
+pub fn require_staff(visitor: &Visitor, here: &str) -> Result<Principal, Box<Response>> {
     match &visitor.principal {
         Some(p) if p.is_staff() => Ok(p.clone()),
-        Some(_) => Err(PageError::forbidden(visitor.lang).into_response()),
-        None => Err(Redirect::to(&format!(
-            "/signin?{}",
-            serde_urlencoded::to_string([("back", here)]).unwrap_or_default()
-        ))
-        .into_response()),
+        Some(_) => Err(Box::new(PageError::forbidden(visitor.lang).into_response())),
+        None => Err(Box::new(
+            Redirect::to(&format!(
+                "/signin?{}",
+                serde_urlencoded::to_string([("back", here)]).unwrap_or_default()
+            ))
+            .into_response(),
+        )),
     }
 }
 
@@ -81,7 +83,7 @@ async fn show_overview(
 ) -> Response {
     let p = match require_staff(&visitor, "/staff") {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let lang = visitor.lang;
     let t = lang.texts();
@@ -152,7 +154,7 @@ async fn list_audit(
 ) -> Response {
     let p = match require_staff(&visitor, "/staff/audit") {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let lang = visitor.lang;
     let Some(org) = pick_org(&p, q.org.as_deref()) else {
@@ -228,7 +230,7 @@ async fn list_tokens(
 ) -> Response {
     let p = match require_staff(&visitor, "/staff/tokens") {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let Some(org) = pick_org(&p, q.org.as_deref()) else {
         return PageError::forbidden(visitor.lang).into_response();
@@ -256,7 +258,7 @@ async fn create_token(
 ) -> Response {
     let p = match require_staff(&visitor, "/staff/tokens") {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let lang = visitor.lang;
     if !visitor.csrf_ok(&form.csrf) {
@@ -286,7 +288,7 @@ async fn revoke_token(
 ) -> Response {
     let p = match require_staff(&visitor, "/staff/tokens") {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let lang = visitor.lang;
     if !visitor.csrf_ok(&form.csrf) {

@@ -104,7 +104,7 @@ pub(crate) async fn list_own_datasets(
 ) -> Response {
     let p = match require_staff(&visitor, "/staff/catalog") {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let lang = visitor.lang;
     let c = texts(lang);
@@ -556,7 +556,7 @@ pub(crate) async fn new_dataset(
 ) -> Response {
     let p = match require_staff(&visitor, "/dataset/new") {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let f = DatasetForm {
         license_id: "cc-by-4.0".into(),
@@ -601,7 +601,7 @@ pub(crate) async fn create_dataset(
 ) -> Response {
     let p = match require_staff(&visitor, "/dataset/new") {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let lang = visitor.lang;
     if !visitor.csrf_ok(&first(&pairs, "_csrf")) {
@@ -646,7 +646,7 @@ pub(crate) async fn edit_dataset(
     let here = format!("/dataset/{}/edit", seg(&name));
     let p = match require_staff(&visitor, &here) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let d = match writable(&catalog, &p, visitor.lang, &name).await {
         Ok(d) => d,
@@ -677,7 +677,7 @@ pub(crate) async fn update_dataset(
     let here = format!("/dataset/{}/edit", seg(&name));
     let p = match require_staff(&visitor, &here) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let lang = visitor.lang;
     if !visitor.csrf_ok(&first(&pairs, "_csrf")) {
@@ -734,7 +734,7 @@ pub(crate) async fn confirm_delete(
     let here = format!("/dataset/{}/delete", seg(&name));
     let p = match require_staff(&visitor, &here) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let c = texts(visitor.lang);
     let d = match writable(&catalog, &p, visitor.lang, &name).await {
@@ -758,7 +758,7 @@ pub(crate) async fn delete_dataset(
 ) -> Response {
     let p = match require_staff(&visitor, &format!("/dataset/{}", seg(&name))) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let lang = visitor.lang;
     if !visitor.csrf_ok(&first(&pairs, "_csrf")) {
@@ -778,7 +778,7 @@ pub(crate) async fn undelete_dataset(
 ) -> Response {
     let p = match require_staff(&visitor, "/staff/catalog") {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let lang = visitor.lang;
     if !visitor.csrf_ok(&first(&pairs, "_csrf")) {
@@ -942,7 +942,7 @@ pub(crate) async fn new_resource(
     let here = format!("/dataset/{}/resource/new", seg(&name));
     let p = match require_staff(&visitor, &here) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let d = match writable(&catalog, &p, visitor.lang, &name).await {
         Ok(d) => d,
@@ -982,7 +982,7 @@ pub(crate) async fn create_resource(
     let here = format!("/dataset/{}/resource/new", seg(&name));
     let p = match require_staff(&visitor, &here) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let lang = visitor.lang;
     let c = texts(lang);
@@ -1063,7 +1063,7 @@ pub(crate) async fn new_version(
     let here = format!("/dataset/{}/resource/{}/upload", seg(&name), seg(&id));
     let p = match require_staff(&visitor, &here) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let d = match writable(&catalog, &p, visitor.lang, &name).await {
         Ok(d) => d,
@@ -1095,7 +1095,7 @@ pub(crate) async fn create_version(
     let here = format!("/dataset/{}/resource/{}", seg(&name), seg(&id));
     let p = match require_staff(&visitor, &here) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let lang = visitor.lang;
     let c = texts(lang);
@@ -1322,7 +1322,7 @@ pub(crate) async fn show_validation(
     let here = format!("/dataset/{}/resource/{}/validate", seg(&name), seg(&id));
     let p = match require_staff(&visitor, &here) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let c = texts(visitor.lang);
     let notice = notice(c, q.done.as_deref()).map(str::to_string);
@@ -1343,7 +1343,7 @@ pub(crate) async fn apply_repairs(
     let here = format!("/dataset/{}/resource/{}/validate", seg(&name), seg(&id));
     let p = match require_staff(&visitor, &here) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let lang = visitor.lang;
     let c = texts(lang);
