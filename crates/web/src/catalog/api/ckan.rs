@@ -554,7 +554,10 @@ impl Ctx<'_> {
             .or_else(|| p.non_empty("name_or_id"))
             .ok_or_else(|| CkanError::missing("id"))?;
         let d = self.catalog.show(self.viewer, &id).await?;
-        Ok(wire::dataset_json(&self.directory().await?, &d))
+        let dir = wire::Directory::for_datasets(self.state, self.catalog, &[&d])
+            .await
+            .map_err(CkanError::Internal)?;
+        Ok(wire::dataset_json(&dir, &d))
     }
 
     async fn package_list(&self, p: &Params) -> Result<Value, CkanError> {

@@ -61,6 +61,40 @@ impl Directory {
         })
     }
 
+    /// Only the organisations and groups `datasets` refer to: what one dataset's JSON needs,
+    /// without reading every organisation on each request.
+    pub async fn for_datasets(
+        state: &AppState,
+        catalog: &Catalog,
+        datasets: &[&ydx_catalog::Dataset],
+    ) -> Result<Directory, String> {
+        let mut orgs = HashMap::new();
+        let mut groups = HashMap::new();
+        for d in datasets {
+            if !orgs.contains_key(&d.owner_org)
+                && let Some(o) = state
+                    .accounts
+                    .org(&d.owner_org)
+                    .await
+                    .map_err(|e| e.to_string())?
+            {
+                orgs.insert(o.id.clone(), o);
+            }
+            for g in &d.groups {
+                if !groups.contains_key(g)
+                    && let Some(group) = catalog.group(g).await.map_err(|e| e.to_string())?
+                {
+                    groups.insert(group.name.clone(), group);
+                }
+            }
+        }
+        Ok(Directory {
+            base: super::base_url(state).to_string(),
+            orgs,
+            groups,
+        })
+    }
+
     pub fn org_title(&self, id: &str) -> String {
         self.orgs
             .get(id)
