@@ -185,7 +185,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("  open: http://{listen}/");
             println!("  demo accounts (email / password):");
             for a in seed::DEMO_ACCOUNTS {
-                println!("    {:<13} {} / {}", a.label, a.email, a.password);
+                println!("    {:<21} {} / {}", a.label, a.email, a.password);
             }
             serve(&config, state, started).await
         }
