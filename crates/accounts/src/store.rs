@@ -514,15 +514,15 @@ impl Accounts {
     /// The principal an API token acts as: its creator, limited to the token's organisation
     /// and to the role the creator has there now (revoking a membership disarms its tokens).
     pub async fn token_principal(&self, secret: &str) -> Result<Option<Principal>> {
-        let sql = "SELECT id, org_id, created_by FROM api_tokens \
+        let sql = "SELECT id, org_id, created_by, last_used_at FROM api_tokens \
                    WHERE token_hash = $1 AND revoked_at IS NULL";
-        let row: Option<(String, String, String)> = with_db!(&self.db, |p| {
+        let row: Option<(String, String, String, Option<String>)> = with_db!(&self.db, |p| {
             sqlx::query_as(sql)
                 .bind(hash_secret(secret.trim()))
                 .fetch_optional(p)
                 .await?
         });
-        let Some((token_id, org_id, created_by)) = row else {
+        let Some((token_id, org_id, created_by, last_used_at)) = row else {
             return Ok(None);
         };
         let Some((user, _)) = self.user_row("id", &created_by).await? else {
@@ -555,13 +555,19 @@ impl Accounts {
                 m.role = Role::Viewer;
             }
         }
-        with_db!(&self.db, |p| {
-            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
-                .bind(ydx_storage::now())
-                .bind(&token_id)
-                .execute(p)
-                .await?;
-        });
+        // "Last used" is shown to staff by the minute; writing it on every API call would put a
+        // database write (SQLite's one writer) on the read path of every machine client.
+        let now = time::OffsetDateTime::now_utc();
+        let stale = ydx_storage::format_time(now - time::Duration::minutes(1));
+        if last_used_at.is_none_or(|t| t < stale) {
+            with_db!(&self.db, |p| {
+                sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                    .bind(ydx_storage::format_time(now))
+                    .bind(&token_id)
+                    .execute(p)
+                    .await?;
+            });
+        }
         Ok(Some(Principal {
             user,
             memberships,

@@ -111,6 +111,11 @@ impl PageError {
         }
     }
 
+    /// A form whose CSRF token does not match: usually a page left open too long.
+    pub fn csrf_refused(lang: Lang) -> PageError {
+        PageError::bad_request(lang, lang.texts().csrf_failed)
+    }
+
     pub fn bad_request(lang: Lang, message: impl Into<String>) -> PageError {
         PageError {
             message: Some(message.into()),

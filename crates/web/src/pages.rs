@@ -446,7 +446,7 @@ async fn create_session(
     let lang = visitor.lang;
     let t = lang.texts();
     if !visitor.csrf_ok(&form.csrf) {
-        return PageError::bad_request(lang, t.csrf_failed).into_response();
+        return PageError::csrf_refused(lang).into_response();
     }
     let key = form.email.trim().to_lowercase();
     let back = safe_back(form.back.as_deref());
@@ -500,8 +500,7 @@ async fn delete_session(
     Form(form): Form<CsrfForm>,
 ) -> Response {
     if !visitor.csrf_ok(&form.csrf) {
-        return PageError::bad_request(visitor.lang, visitor.lang.texts().csrf_failed)
-            .into_response();
+        return PageError::csrf_refused(visitor.lang).into_response();
     }
     if let Some(secret) = cookie(&headers, SESSION_COOKIE)
         && let Err(e) = state.accounts.end_session(&secret).await
@@ -556,7 +555,7 @@ async fn create_account(
     let lang = visitor.lang;
     let t = lang.texts();
     if !visitor.csrf_ok(&form.csrf) {
-        return PageError::bad_request(lang, t.csrf_failed).into_response();
+        return PageError::csrf_refused(lang).into_response();
     }
     let name = if form.display_name.trim().is_empty() {
         form.email.split('@').next().unwrap_or("").to_string()

@@ -250,23 +250,32 @@ struct TokenForm {
     token_id: String,
 }
 
+/// The admin behind a token form: signed in as staff, the form's CSRF token matching, and
+/// admin of the organisation the token is for.
+fn token_admin(visitor: &Visitor, form: &TokenForm) -> Result<Principal, Box<Response>> {
+    let p = require_staff(visitor, "/staff/tokens")?;
+    if !visitor.csrf_ok(&form.csrf) {
+        return Err(Box::new(
+            PageError::csrf_refused(visitor.lang).into_response(),
+        ));
+    }
+    if !p.can_admin(&form.org) {
+        return Err(Box::new(PageError::forbidden(visitor.lang).into_response()));
+    }
+    Ok(p)
+}
+
 async fn create_token(
     State(state): State<AppState>,
     visitor: Visitor,
     headers: HeaderMap,
     Form(form): Form<TokenForm>,
 ) -> Response {
-    let p = match require_staff(&visitor, "/staff/tokens") {
+    let p = match token_admin(&visitor, &form) {
         Ok(p) => p,
         Err(r) => return *r,
     };
     let lang = visitor.lang;
-    if !visitor.csrf_ok(&form.csrf) {
-        return PageError::bad_request(lang, lang.texts().csrf_failed).into_response();
-    }
-    if !p.can_admin(&form.org) {
-        return PageError::forbidden(lang).into_response();
-    }
     let name = if form.name.trim().is_empty() {
         "API"
     } else {
@@ -286,17 +295,11 @@ async fn revoke_token(
     visitor: Visitor,
     Form(form): Form<TokenForm>,
 ) -> Response {
-    let p = match require_staff(&visitor, "/staff/tokens") {
+    let p = match token_admin(&visitor, &form) {
         Ok(p) => p,
         Err(r) => return *r,
     };
     let lang = visitor.lang;
-    if !visitor.csrf_ok(&form.csrf) {
-        return PageError::bad_request(lang, lang.texts().csrf_failed).into_response();
-    }
-    if !p.can_admin(&form.org) {
-        return PageError::forbidden(lang).into_response();
-    }
     match state
         .accounts
         .revoke_token(&form.org, &form.token_id, &p)

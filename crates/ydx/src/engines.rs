@@ -1,5 +1,5 @@
-//! The list of engines this binary runs. Adding an engine is one line in each function here
-//! (and its crate).
+//! The list of engines this binary runs. Adding an engine is one line here (and its crate);
+//! its migrations, routes and sample data come through its `Engine` implementation.
 
 use std::sync::Arc;
 
@@ -18,8 +18,10 @@ pub fn engines(db: &Db, blobs: &Arc<dyn BlobStore>, web: &WebConfig) -> Vec<Arc<
     vec![Arc::new(ydx_web::catalog::CatalogEngine::new(catalog))]
 }
 
-/// Every migration: the spine's first, then each engine's (an engine's tables may refer to
-/// the organisations table).
-pub fn migrations() -> Vec<&'static EngineMigrations> {
-    vec![ydx_accounts::migrations(), ydx_catalog::migrations()]
+/// Every migration: the spine's first, then each engine's as it declares them (an engine's
+/// tables may refer to the organisations table).
+pub fn migrations(engines: &[Arc<dyn Engine>]) -> Vec<&'static EngineMigrations> {
+    let mut all = vec![ydx_accounts::migrations()];
+    all.extend(engines.iter().flat_map(|e| e.migrations()));
+    all
 }

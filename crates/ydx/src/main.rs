@@ -196,8 +196,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Migrate => {
             init_logging(&config);
-            let db = connect(&config).await?;
-            let applied = db.migrate(&engines::migrations()).await?;
+            let applied = open(&config, false).await?.applied;
             println!("{} migration(s) applied", applied.len());
             for m in applied {
                 println!("  {m}");
@@ -214,8 +213,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     role,
                 },
         } => {
-            let db = connect(&config).await?;
-            db.migrate(&engines::migrations()).await?;
+            let db = open(&config, false).await?.db;
             let accounts = Accounts::new(db, PasswordCost::Standard)?;
             let kind = if org.is_some() {
                 UserKind::Staff
@@ -237,8 +235,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token {
             command: TokenCommand::Create { org, email, name },
         } => {
-            let db = connect(&config).await?;
-            db.migrate(&engines::migrations()).await?;
+            let db = open(&config, false).await?.db;
             let accounts = Accounts::new(db, PasswordCost::Standard)?;
             let user = accounts
                 .user_by_email(&email)
@@ -275,11 +272,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Harvest { command } => {
-            let db = connect(&config).await?;
-            db.migrate(&engines::migrations()).await?;
-            let blobs: Arc<dyn ydx_storage::BlobStore> =
-                Arc::new(FsBlobStore::open(config.blob_dir())?);
-            harvest_client::cli(db, blobs, command).await
+            let opened = open(&config, false).await?;
+            harvest_client::cli(opened.db, opened.blobs, command).await
         }
         Command::Region {
             command: RegionCommand::Import { file },
@@ -321,10 +315,48 @@ async fn connect(config: &Config) -> anyhow::Result<Db> {
         .with_context(|| format!("cannot open database {}", ydx_storage::redact_url(&url)))
 }
 
+/// The database with every migration applied, the blob store, and the engines on them: what
+/// the server and every command that touches data start from.
+struct Opened {
+    db: Db,
+    blobs: Arc<dyn ydx_storage::BlobStore>,
+    web: WebConfig,
+    engines: Vec<Arc<dyn ydx_web::Engine>>,
+    applied: Vec<String>,
+}
+
+async fn open(config: &Config, demo: bool) -> anyhow::Result<Opened> {
+    let db = connect(config).await?;
+    let blobs: Arc<dyn ydx_storage::BlobStore> = Arc::new(FsBlobStore::open(config.blob_dir())?);
+    let web = WebConfig {
+        base_url: config.server.base_url.trim_end_matches('/').to_string(),
+        tile_url: config.map.tile_url.clone(),
+        tile_attribution_html: config.map.tile_attribution.clone(),
+        snap_distance_m: config.map.snap_distance_m,
+        secure_cookies: config.server.secure_cookies,
+        max_upload_bytes: (config.storage.max_upload_mb as usize).saturating_mul(1024 * 1024),
+        demo,
+    };
+    let engines = engines::engines(&db, &blobs, &web);
+    let applied = db.migrate(&engines::migrations(&engines)).await?;
+    Ok(Opened {
+        db,
+        blobs,
+        web,
+        engines,
+        applied,
+    })
+}
+
 /// Opens everything the server needs and applies pending migrations.
 async fn start(config: &Config, demo: bool) -> anyhow::Result<AppState> {
-    let db = connect(config).await?;
-    db.migrate(&engines::migrations()).await?;
+    let Opened {
+        db,
+        blobs,
+        web,
+        engines,
+        ..
+    } = open(config, demo).await?;
     // Boundaries: the configured file, else one imported into the data folder, else the
     // bundled simplified ones.
     let imported = config
@@ -351,18 +383,7 @@ async fn start(config: &Config, demo: bool) -> anyhow::Result<AppState> {
         }
     };
     ydx_text::search::init()?;
-    let blobs: Arc<dyn ydx_storage::BlobStore> = Arc::new(FsBlobStore::open(config.blob_dir())?);
     let accounts = Accounts::new(db.clone(), PasswordCost::Standard)?;
-    let web = WebConfig {
-        base_url: config.server.base_url.trim_end_matches('/').to_string(),
-        tile_url: config.map.tile_url.clone(),
-        tile_attribution_html: config.map.tile_attribution.clone(),
-        snap_distance_m: config.map.snap_distance_m,
-        secure_cookies: config.server.secure_cookies,
-        max_upload_bytes: (config.storage.max_upload_mb as usize).saturating_mul(1024 * 1024),
-        demo,
-    };
-    let engines = engines::engines(&db, &blobs, &web);
     for engine in &engines {
         engine
             .warm()

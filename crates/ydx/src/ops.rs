@@ -154,7 +154,12 @@ mod tests {
         let src = tempfile::tempdir().unwrap();
         let config = config_in(src.path());
         let db = Db::connect(&config.database_url(), 2).await.unwrap();
-        db.migrate(&crate::engines::migrations()).await.unwrap();
+        let blobs: std::sync::Arc<dyn BlobStore> =
+            std::sync::Arc::new(ydx_storage::FsBlobStore::open(config.blob_dir()).unwrap());
+        let engines = crate::engines::engines(&db, &blobs, &ydx_web::WebConfig::default());
+        db.migrate(&crate::engines::migrations(&engines))
+            .await
+            .unwrap();
         let accounts =
             ydx_accounts::Accounts::new(db.clone(), ydx_accounts::PasswordCost::TestOnly).unwrap();
         accounts

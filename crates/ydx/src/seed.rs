@@ -82,22 +82,6 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
             "",
         ),
         org(
-            "pref-digital",
-            OrgKind::PrefectureDepartment,
-            "山口県 総合企画部 デジタル推進局",
-            "Digital Promotion Bureau, Yamaguchi Prefecture",
-            None,
-            "",
-        ),
-        org(
-            "pref-environment",
-            OrgKind::PrefectureDepartment,
-            "山口県 環境生活部 自然保護課",
-            "Nature Conservation Division, Yamaguchi Prefecture",
-            None,
-            "",
-        ),
-        org(
             "pref-statistics",
             OrgKind::PrefectureDepartment,
             "山口県 総合企画部 統計分析課",
@@ -114,16 +98,9 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
             "",
         ),
     ];
-    for m in state.region.municipalities() {
-        orgs.push(org(
-            &ydx_catalog::sample::municipality_org_id(&m.code().to_string()),
-            OrgKind::Municipality,
-            m.name_ja(),
-            m.name_en(),
-            Some(&m.code().to_string()),
-            "",
-        ));
-    }
+    // The municipalities and the departments that publish the catalog's sample data, as the
+    // catalog defines them.
+    orgs.extend(ydx_catalog::sample::required_organizations());
     orgs.extend([
         org(
             "sample-daycare-yamaguchi",

@@ -29,10 +29,6 @@ use crate::i18n::Lang;
 use crate::pages::{PageCtx, render};
 use crate::staff::require_staff;
 
-fn csrf_refused(lang: Lang) -> Response {
-    PageError::bad_request(lang, lang.texts().csrf_failed).into_response()
-}
-
 /// The first value of `key` in form pairs.
 fn first(pairs: &[(String, String)], key: &str) -> String {
     pairs
@@ -605,7 +601,7 @@ pub(crate) async fn create_dataset(
     };
     let lang = visitor.lang;
     if !visitor.csrf_ok(&first(&pairs, "_csrf")) {
-        return csrf_refused(lang);
+        return PageError::csrf_refused(lang).into_response();
     }
     let f = DatasetForm::from_pairs(&pairs);
     match catalog.create_dataset(&p, f.fields(Vec::new())).await {
@@ -681,7 +677,7 @@ pub(crate) async fn update_dataset(
     };
     let lang = visitor.lang;
     if !visitor.csrf_ok(&first(&pairs, "_csrf")) {
-        return csrf_refused(lang);
+        return PageError::csrf_refused(lang).into_response();
     }
     let d = match writable(&catalog, &p, lang, &name).await {
         Ok(d) => d,
@@ -762,7 +758,7 @@ pub(crate) async fn delete_dataset(
     };
     let lang = visitor.lang;
     if !visitor.csrf_ok(&first(&pairs, "_csrf")) {
-        return csrf_refused(lang);
+        return PageError::csrf_refused(lang).into_response();
     }
     match catalog.delete_dataset(&p, &name).await {
         Ok(()) => Redirect::to("/staff/catalog?done=deleted").into_response(),
@@ -782,7 +778,7 @@ pub(crate) async fn undelete_dataset(
     };
     let lang = visitor.lang;
     if !visitor.csrf_ok(&first(&pairs, "_csrf")) {
-        return csrf_refused(lang);
+        return PageError::csrf_refused(lang).into_response();
     }
     match catalog.undelete_dataset(&p, &name).await {
         Ok(d) => Redirect::to(&format!("/dataset/{}", seg(&d.name))).into_response(),
@@ -991,7 +987,7 @@ pub(crate) async fn create_resource(
         Err(msg) => return PageError::bad_request(lang, msg).into_response(),
     };
     if !visitor.csrf_ok(&form.csrf) {
-        return csrf_refused(lang);
+        return PageError::csrf_refused(lang).into_response();
     }
     let d = match writable(&catalog, &p, lang, &name).await {
         Ok(d) => d,
@@ -1104,7 +1100,7 @@ pub(crate) async fn create_version(
         Err(msg) => return PageError::bad_request(lang, msg).into_response(),
     };
     if !visitor.csrf_ok(&form.csrf) {
-        return csrf_refused(lang);
+        return PageError::csrf_refused(lang).into_response();
     }
     let d = match writable(&catalog, &p, lang, &name).await {
         Ok(d) => d,
@@ -1348,7 +1344,7 @@ pub(crate) async fn apply_repairs(
     let lang = visitor.lang;
     let c = texts(lang);
     if !visitor.csrf_ok(&first(&pairs, "_csrf")) {
-        return csrf_refused(lang);
+        return PageError::csrf_refused(lang).into_response();
     }
     let accepted = all(&pairs, "repair");
     let retry = |error: String| {
