@@ -19,6 +19,7 @@ pub mod search_index;
 pub mod standard;
 mod store;
 pub mod table;
+pub mod usage;
 pub mod validate;
 
 pub use datastore::{LoadedTable, TableCache, TableQuery, TableQueryResult, TableSort};
@@ -27,3 +28,4 @@ pub use model::*;
 pub use resources::{ResourceFields, ResourcePatch, ResourceSource, latest_resource};
 pub use search::{FacetField, FacetValue, SearchFilters, SearchQuery, SearchResult, SortOrder};
 pub use store::{Catalog, CatalogLimits, DatasetFields, DatasetPatch, can_see, migrations};
+pub use usage::{DatasetUsage, RecentUse};

@@ -48,6 +48,12 @@ pub fn migrations() -> &'static EngineMigrations {
                 sqlite: include_str!("../migrations/0004_harvest.sqlite.sql"),
                 postgres: include_str!("../migrations/0004_harvest.postgres.sql"),
             },
+            Migration {
+                version: 5,
+                name: "usage",
+                sqlite: include_str!("../migrations/0005_usage.sqlite.sql"),
+                postgres: include_str!("../migrations/0005_usage.postgres.sql"),
+            },
         ],
     };
     &M
@@ -83,6 +89,8 @@ pub struct Catalog {
     pub(crate) tables: Arc<TableCache>,
     /// The in-process search index (crate::search_index), shared by clones.
     pub(crate) search_index: Arc<crate::search_index::SearchIndex>,
+    /// Views and downloads counted since the last flush (crate::usage), shared by clones.
+    pub(crate) usage: Arc<crate::usage::UsageCounter>,
 }
 
 /// What a publisher sets on a dataset (create and full update). Missing JSON fields take
@@ -477,6 +485,7 @@ impl Catalog {
             limits,
             tables,
             search_index: Arc::default(),
+            usage: Arc::default(),
         }
     }
 

@@ -57,6 +57,16 @@ pub trait Engine: Send + Sync + 'static {
         Box::pin(async { Ok(()) })
     }
 
+    /// Starts the engine's periodic work (flushing counters, say) on the server's runtime.
+    /// Called once by the server after start-up, not by one-shot commands.
+    fn start_background(&self) {}
+
+    /// Finishes what must not be lost at shutdown (pending counters, say). Called after the
+    /// last request, before the database closes.
+    fn stop<'a>(&'a self) -> BoxFuture<'a, ()> {
+        Box::pin(async {})
+    }
+
     /// Loads the engine's sample data (for `ydx demo`); called once on an empty database,
     /// after the region's organisations and the demo accounts exist.
     fn load_sample<'a>(&'a self, state: &'a AppState) -> BoxFuture<'a, Result<String, String>>;

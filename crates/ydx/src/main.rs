@@ -399,6 +399,10 @@ async fn serve(config: &Config, state: AppState, started: Instant) -> anyhow::Re
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;
     let db = state.db.clone();
     harvest_client::spawn_scheduler(db.clone(), state.blobs.clone());
+    let engines = state.engines.clone();
+    for engine in &engines {
+        engine.start_background();
+    }
     let app = ydx_web::app(state);
     tracing::info!(
         listen = %config.server.listen,
@@ -426,6 +430,9 @@ async fn serve(config: &Config, state: AppState, started: Instant) -> anyhow::Re
             });
         })
         .await?;
+    for engine in &engines {
+        engine.stop().await;
+    }
     db.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -19,6 +19,22 @@ use crate::engine::{BoxFuture, Engine, NavEntry};
 use crate::error::{ApiError, PageError};
 use crate::i18n::Lang;
 
+/// How often counted views and downloads are written to the database.
+const USAGE_FLUSH_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Whether a request counts as use of a dataset: not from a crawler that says what it is
+/// (search engines name themselves in User-Agent). Nothing about the visitor is kept.
+pub(crate) fn counts_as_use(headers: &axum::http::HeaderMap) -> bool {
+    let ua = headers
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    !["bot", "spider", "crawl", "slurp"]
+        .iter()
+        .any(|w| ua.contains(w))
+}
+
 pub struct CatalogEngine {
     catalog: Catalog,
 }
@@ -68,6 +84,28 @@ impl Engine for CatalogEngine {
                 .warm_search_index()
                 .await
                 .map_err(|e| e.to_string())
+        })
+    }
+
+    fn start_background(&self) {
+        let catalog = self.catalog.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(USAGE_FLUSH_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(e) = catalog.flush_usage().await {
+                    tracing::warn!(error = %e, "could not write usage counts; keeping them for the next try");
+                }
+            }
+        });
+    }
+
+    fn stop<'a>(&'a self) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            if let Err(e) = self.catalog.flush_usage().await {
+                tracing::warn!(error = %e, "usage counts not written at shutdown");
+            }
         })
     }
 

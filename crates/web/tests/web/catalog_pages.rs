@@ -579,3 +579,68 @@ async fn catalog_pages_speak_english_and_easy_japanese() {
     assert_eq!(s, 404);
     assert!(body.contains("<html lang=\"en\""));
 }
+
+#[tokio::test]
+async fn use_is_counted_and_ranked_on_the_home_page() {
+    let app = app().await;
+    dataset(&app, "quiet", "静かなデータ", DatasetFields::default()).await;
+    dataset(&app, "popular", "人気のデータ", DatasetFields::default()).await;
+    let r = upload(&app, "popular", "list.csv", numbers_csv(3)).await;
+
+    let (_, home, _) = app.get("/catalog").await;
+    assert!(home.contains("まだ利用の集計がありません"), "{home}");
+
+    // Two page views and one download by people; a crawler's visits do not count.
+    for _ in 0..2 {
+        let (s, _, _) = app.get("/dataset/popular").await;
+        assert_eq!(s, 200);
+    }
+    let (s, _, _) = app
+        .get(&format!("/dataset/popular/resource/{}/download", r.id))
+        .await;
+    assert_eq!(s, 200);
+    let bot = [(
+        header::USER_AGENT.as_str(),
+        "Mozilla/5.0 (compatible; Googlebot/2.1)",
+    )];
+    let (s, _, _) = app.get_with("/dataset/popular", &bot).await;
+    assert_eq!(s, 200);
+    // Paging the page's table is the same visit.
+    let (s, _, _) = app.get("/dataset/popular?page=2").await;
+    assert_eq!(s, 200);
+
+    let (_, home, _) = app.get("/catalog").await;
+    let used = home
+        .split("id=\"used-title\"")
+        .nth(1)
+        .and_then(|s| s.split("</section>").next())
+        .unwrap();
+    assert!(used.contains("人気のデータ"), "{used}");
+    assert!(
+        !used.contains("静かなデータ"),
+        "unused datasets are not listed"
+    );
+    assert!(used.contains("ダウンロード1回・閲覧2回"), "{used}");
+
+    // The dataset page shows its own counts (this view included).
+    let (_, page, _) = app.get("/dataset/popular").await;
+    assert!(
+        page.contains("過去30日：閲覧3回・ダウンロード1回"),
+        "{page}"
+    );
+
+    // CKAN's tracking summary, on request only.
+    let (_, json, _) = app
+        .get("/api/3/action/package_show?id=popular&include_tracking=true")
+        .await;
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["result"]["tracking_summary"]["total"], 3);
+    assert_eq!(v["result"]["download_summary"]["recent"], 1);
+    let (_, json, _) = app.get("/api/3/action/package_show?id=popular").await;
+    assert!(!json.contains("tracking_summary"));
+
+    // Flushed counts read the same.
+    app.catalog.flush_usage().await.unwrap();
+    let (_, home2, _) = app.get("/catalog").await;
+    assert!(home2.contains("ダウンロード1回・閲覧3回"), "{home2}");
+}

@@ -557,7 +557,22 @@ impl Ctx<'_> {
         let dir = wire::Directory::for_datasets(self.state, self.catalog, &[&d])
             .await
             .map_err(CkanError::Internal)?;
-        Ok(wire::dataset_json(&dir, &d))
+        let mut out = wire::dataset_json(&dir, &d);
+        // CKAN's tracking: page views in all and in the recent window (ours: 30 days).
+        if p.bool("include_tracking")?.unwrap_or(false)
+            && let Value::Object(o) = &mut out
+        {
+            let u = self.catalog.dataset_usage(&d.id).await?;
+            o.insert(
+                "tracking_summary".into(),
+                json!({"total": u.views_total, "recent": u.views_recent}),
+            );
+            o.insert(
+                "download_summary".into(),
+                json!({"total": u.downloads_total, "recent": u.downloads_recent}),
+            );
+        }
+        Ok(out)
     }
 
     async fn package_list(&self, p: &Params) -> Result<Value, CkanError> {

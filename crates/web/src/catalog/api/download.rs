@@ -136,7 +136,11 @@ async fn serve(
         return PageError::not_found(visitor.lang).into_response();
     }
     if r.url_type != "upload" {
-        return link_redirect(visitor, &r, version);
+        let res = link_redirect(visitor, &r, version);
+        if res.status().is_redirection() && crate::catalog::counts_as_use(headers) {
+            catalog.count_download(&d.id);
+        }
+        return res;
     }
     let (v, bytes) = match catalog.resource_bytes(viewer.as_ref(), id, version).await {
         Ok(x) => x,
@@ -149,6 +153,9 @@ async fn serve(
         .is_some_and(|h| h.split(',').any(|t| t.trim() == etag))
     {
         return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
+    }
+    if crate::catalog::counts_as_use(headers) {
+        catalog.count_download(&d.id);
     }
     let is_current = v.version == r.version;
     let filename = if v.filename.trim().is_empty() {

@@ -428,6 +428,7 @@ struct HomePage {
     total: String,
     newest: Vec<DatasetCard>,
     updated: Vec<DatasetCard>,
+    used: Vec<DatasetCard>,
     orgs: Vec<CountLink>,
     groups: Vec<CountLink>,
     munis: Vec<(String, String)>,
@@ -450,9 +451,12 @@ pub(crate) async fn show_home(
     };
     let newest = catalog.search(viewer, &list(SortOrder::CreatedDesc)).await;
     let updated = catalog.search(viewer, &list(SortOrder::ModifiedDesc)).await;
-    let (newest, updated) = match (newest, updated) {
-        (Ok(a), Ok(b)) => (a, b),
-        (Err(e), _) | (_, Err(e)) => return page_error(lang, e).into_response(),
+    let used = catalog.most_used(viewer, 5).await;
+    let (newest, updated, used) = match (newest, updated, used) {
+        (Ok(a), Ok(b), Ok(u)) => (a, b, u),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+            return page_error(lang, e).into_response();
+        }
     };
     let names = org_names(&state, lang).await;
     let org_counts = catalog.organization_counts().await.unwrap_or_default();
@@ -511,6 +515,16 @@ pub(crate) async fn show_home(
             .datasets
             .iter()
             .map(|d| dataset_card(lang, c, &names, d))
+            .collect(),
+        used: used
+            .iter()
+            .map(|(d, u)| DatasetCard {
+                usage: fill(
+                    c.usage_recent,
+                    &[("d", &u.downloads.to_string()), ("v", &u.views.to_string())],
+                ),
+                ..dataset_card(lang, c, &names, d)
+            })
             .collect(),
         orgs,
         groups,

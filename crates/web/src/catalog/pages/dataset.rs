@@ -106,6 +106,7 @@ struct DatasetPage {
     standard: String,
     modified: String,
     created: String,
+    usage: String,
     resources: Vec<ResourceView>,
     latest_href: Option<String>,
     series_table: Option<TableView>,
@@ -134,6 +135,22 @@ pub(crate) async fn show_dataset(
     let c = texts(lang);
     let d = match catalog.show(viewer, &name).await {
         Ok(d) => d,
+        Err(e) => return page_error(lang, e).into_response(),
+    };
+    // Paging or sorting the series table reloads the page; only the first load counts.
+    if pairs.is_empty() && crate::catalog::counts_as_use(&headers) {
+        catalog.count_view(&d.id);
+    }
+    let usage = match catalog.dataset_usage(&d.id).await {
+        Ok(u) => fill(
+            c.usage_detail,
+            &[
+                ("vr", &u.views_recent.to_string()),
+                ("dr", &u.downloads_recent.to_string()),
+                ("vt", &u.views_total.to_string()),
+                ("dt", &u.downloads_total.to_string()),
+            ],
+        ),
         Err(e) => return page_error(lang, e).into_response(),
     };
     let base = state.config.base_url.trim_end_matches('/').to_string();
@@ -295,6 +312,7 @@ pub(crate) async fn show_dataset(
             .unwrap_or_default(),
         modified: display_time(&d.metadata_modified),
         created: display_time(&d.metadata_created),
+        usage,
         resources: resource_views,
         latest_href,
         series_table,

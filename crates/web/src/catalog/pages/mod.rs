@@ -239,6 +239,8 @@ pub(crate) struct DatasetCard {
     pub formats: Vec<String>,
     pub modified: String,
     pub badges: Vec<(&'static str, bool)>,
+    /// Recent downloads and views, on lists ranked by use; else empty.
+    pub usage: String,
 }
 
 pub(crate) fn dataset_card(
@@ -279,6 +281,7 @@ pub(crate) fn dataset_card(
             .unwrap_or("")
             .to_string(),
         badges: badges(c, d),
+        usage: String::new(),
     }
 }
 
