@@ -33,7 +33,15 @@ const ACTIONS: &[(&str, bool, &str)] = &[
     (
         "package_search",
         false,
-        "Searches datasets: q, fq, rows, start, sort, facet.field, facet.limit, include_private, include_drafts.",
+        "Searches datasets: q, fq, fq_list, rows, start, sort, facet.field, facet.limit, \
+         include_private, include_drafts. fq (and q written as filters) takes Solr's filter \
+         syntax: field:value and field:\"quoted value\" terms (all required) over organization, \
+         tags, groups, res_format, license_id, municipality, name, id; -field:value or NOT \
+         field:value to exclude; field:(a OR b) or field:a OR field:b for alternatives of one \
+         field; metadata_modified and metadata_created ranges [X TO Y] (braces exclusive, * \
+         open) of ISO dates or date-times (Z, fractions) or NOW with date math (NOW-7DAYS, \
+         NOW/DAY). Wildcards, fuzzy ~, boosts ^ and OR across fields are refused with a \
+         Search Query Error.",
     ),
     ("package_show", false, "Returns a dataset by id or name."),
     (
