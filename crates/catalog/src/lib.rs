@@ -26,7 +26,7 @@ pub use error::{CatalogError, FieldError, Result, ValidationErrors};
 pub use model::*;
 pub use resources::{ResourceFields, ResourcePatch, ResourceSource, latest_resource};
 pub use search::{
-    Condition, FacetField, FacetValue, FilterField, SearchFilters, SearchQuery, SearchResult,
-    SortOrder, Test, TimeBound, TimeField,
+    Condition, FacetField, FacetValue, FilterField, FilterTest, SearchFilters, SearchQuery,
+    SearchResult, SortOrder, TimeBound, TimeField,
 };
 pub use store::{Catalog, CatalogLimits, DatasetFields, DatasetPatch, can_see, migrations};

@@ -82,7 +82,7 @@ pub struct TimeBound {
 /// What a [`Condition`] tests.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Test {
+pub enum FilterTest {
     /// The dataset has at least one of `values` in `field` (formats compared upper-cased, as
     /// [`SearchFilters::res_format`]). An empty list matches nothing.
     AnyOf {
@@ -97,10 +97,10 @@ pub enum Test {
     },
 }
 
-/// A required [`Test`], or (`negate`) one the dataset must fail.
+/// A required [`FilterTest`], or (`negate`) one the dataset must fail.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Condition {
-    pub test: Test,
+    pub test: FilterTest,
     #[serde(default)]
     pub negate: bool,
 }
@@ -270,7 +270,7 @@ impl Sql {
 /// The WHERE clause of a [`Condition`].
 fn condition_sql(c: &Condition, sql: &mut Sql) -> String {
     let test = match &c.test {
-        Test::AnyOf { field, values } => {
+        FilterTest::AnyOf { field, values } => {
             if values.is_empty() {
                 "1 = 0".to_string()
             } else {
@@ -297,7 +297,7 @@ fn condition_sql(c: &Condition, sql: &mut Sql) -> String {
                 }
             }
         }
-        Test::Within { field, from, to } => {
+        FilterTest::Within { field, from, to } => {
             let col = match field {
                 TimeField::MetadataModified => "d.metadata_modified",
                 TimeField::MetadataCreated => "d.metadata_created",

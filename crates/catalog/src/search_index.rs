@@ -41,7 +41,9 @@ use ydx_storage::{Db, with_db};
 
 use crate::error::Result;
 use crate::model::Dataset;
-use crate::search::{FacetField, FacetValue, FilterField, SearchQuery, SortOrder, Test, TimeField};
+use crate::search::{
+    FacetField, FacetValue, FilterField, FilterTest, SearchQuery, SortOrder, TimeField,
+};
 use crate::store::placeholders;
 
 /// Bytes of a sort key kept inline (timestamps fit; longer names and titles fall back to
@@ -83,7 +85,7 @@ fn field_no(f: FacetField) -> u8 {
     }
 }
 
-/// A [`Test`] resolved for one query.
+/// A [`FilterTest`] resolved for one query.
 enum Check<'q> {
     /// The doc has one of these value ids.
     Values(Vec<u32>),
@@ -903,9 +905,9 @@ impl Index {
     }
 
     /// A condition's test resolved against this index (values to value ids or docs).
-    fn check<'q>(&self, test: &'q Test) -> Check<'q> {
+    fn check<'q>(&self, test: &'q FilterTest) -> Check<'q> {
         match test {
-            Test::AnyOf { field, values } => {
+            FilterTest::AnyOf { field, values } => {
                 let no = match field {
                     FilterField::Name => return Check::Names(values),
                     FilterField::Id => {
@@ -937,7 +939,7 @@ impl Index {
                         .collect(),
                 )
             }
-            Test::Within { field, from, to } => Check::Within {
+            FilterTest::Within { field, from, to } => Check::Within {
                 created: *field == TimeField::MetadataCreated,
                 from: from.as_ref().map(|b| (b.at.as_str(), b.inclusive)),
                 to: to.as_ref().map(|b| (b.at.as_str(), b.inclusive)),

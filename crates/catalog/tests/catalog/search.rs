@@ -274,7 +274,7 @@ async fn sample_data_populates_and_is_searchable() {
 /// Every combination of the queries, sorts, filters, pages and viewers below: the in-memory
 /// index answers exactly as the SQL search (count, facets, page order, datasets).
 async fn assert_index_matches_sql(env: &Env, what: &str) {
-    use ydx_catalog::{Condition, FacetField, FilterField, Test, TimeBound, TimeField};
+    use ydx_catalog::{Condition, FacetField, FilterField, FilterTest, TimeBound, TimeField};
     let c = &env.catalog;
     // Every dataset (drafts and private ones too), oldest change first: range bounds are
     // taken from their times, so that equal, inclusive and exclusive ends are all exercised.
@@ -298,12 +298,12 @@ async fn assert_index_matches_sql(env: &Env, what: &str) {
     let created = |i: usize| every[i].metadata_created.clone();
     let (third, half, last) = (every.len() / 3, every.len() / 2, every.len() - 1);
     let bound = |at: String, inclusive: bool| Some(TimeBound { at, inclusive });
-    let cond = |test: Test, negate: bool| Condition { test, negate };
-    let any = |field: FilterField, values: &[&str]| Test::AnyOf {
+    let cond = |test: FilterTest, negate: bool| Condition { test, negate };
+    let any = |field: FilterField, values: &[&str]| FilterTest::AnyOf {
         field,
         values: values.iter().map(|v| v.to_string()).collect(),
     };
-    let modified = |from, to| Test::Within {
+    let modified = |from, to| FilterTest::Within {
         field: TimeField::MetadataModified,
         from,
         to,
@@ -385,7 +385,7 @@ async fn assert_index_matches_sql(env: &Env, what: &str) {
         )]),
         with(vec![
             cond(
-                Test::Within {
+                FilterTest::Within {
                     field: TimeField::MetadataCreated,
                     from: None,
                     to: bound(created(half), false),
@@ -582,7 +582,7 @@ async fn index_follows_writes_of_other_processes() {
 /// inclusive and exclusive ends (on the index and on SQL alike).
 #[tokio::test]
 async fn conditions_select_what_they_say() {
-    use ydx_catalog::{Condition, FilterField, Test, TimeBound, TimeField};
+    use ydx_catalog::{Condition, FilterField, FilterTest, TimeBound, TimeField};
     let mut per_backend = Vec::new();
     for env in envs().await {
         seed(&env).await;
@@ -599,14 +599,14 @@ async fn conditions_select_what_they_say() {
             })
         };
         let any = |field, values: &[&str], negate| Condition {
-            test: Test::AnyOf {
+            test: FilterTest::AnyOf {
                 field,
                 values: values.iter().map(|v| v.to_string()).collect(),
             },
             negate,
         };
         let within = |from, to, negate| Condition {
-            test: Test::Within {
+            test: FilterTest::Within {
                 field: TimeField::MetadataModified,
                 from,
                 to,

@@ -2,7 +2,7 @@
 //! send, read into [`SearchFilters`]. See [`parse_fq`] for what is accepted.
 
 use time::{Duration, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
-use ydx_catalog::{Condition, FilterField, SearchFilters, Test, TimeBound, TimeField};
+use ydx_catalog::{Condition, FilterField, FilterTest, SearchFilters, TimeBound, TimeField};
 
 /// A parsed `fq`.
 #[derive(Debug, Default, PartialEq)]
@@ -600,7 +600,7 @@ fn add(out: &mut Fq, c: Clause) -> Result<(), String> {
         }
         Atom::All => out.nothing |= c.negate,
         Atom::Range { field, from, to } => out.filters.conditions.push(Condition {
-            test: Test::Within { field, from, to },
+            test: FilterTest::Within { field, from, to },
             negate: c.negate,
         }),
         Atom::Values {
@@ -630,7 +630,7 @@ fn add(out: &mut Fq, c: Clause) -> Result<(), String> {
             match legacy {
                 Some(list) if !c.negate && values.len() == 1 => list.append(&mut values),
                 _ => f.conditions.push(Condition {
-                    test: Test::AnyOf { field, values },
+                    test: FilterTest::AnyOf { field, values },
                     negate: c.negate,
                 }),
             }
@@ -887,7 +887,7 @@ mod tests {
 
     fn any(field: FilterField, values: &[&str], negate: bool) -> Condition {
         Condition {
-            test: Test::AnyOf {
+            test: FilterTest::AnyOf {
                 field,
                 values: values.iter().map(|v| v.to_string()).collect(),
             },
@@ -906,7 +906,7 @@ mod tests {
         match parse(fq).filters.conditions.as_slice() {
             [
                 Condition {
-                    test: Test::Within { from, to, .. },
+                    test: FilterTest::Within { from, to, .. },
                     negate: false,
                 },
             ] => (from.clone(), to.clone()),
@@ -1045,7 +1045,7 @@ mod tests {
                 ),
                 any(FilterField::Groups, &["kids"], true),
                 Condition {
-                    test: Test::Within {
+                    test: FilterTest::Within {
                         field: TimeField::MetadataModified,
                         from: bound("2026-03-30T14:45:30.123456", true),
                         to: None,
@@ -1066,7 +1066,7 @@ mod tests {
                 any(FilterField::Organization, &["b"], true),
                 any(FilterField::Groups, &["g", "h"], false),
                 Condition {
-                    test: Test::Within {
+                    test: FilterTest::Within {
                         field: TimeField::MetadataModified,
                         from: bound("2026-03-30T14:00:00.000000", true),
                         to: None,
