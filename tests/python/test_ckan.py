@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import sys
 import uuid
+from datetime import datetime, timedelta, timezone
 
 import ckanapi
 import pytest
@@ -63,7 +64,44 @@ def test_fq_filters_and_get_requests(url):
             assert "防災" in [t["name"] for t in d["tags"]]
             assert "CSV" in [x["format"] for x in d["resources"]]
         with pytest.raises(ckanapi.SearchQueryError):
-            ckan.action.package_search(fq="metadata_modified:[2020-01-01T00:00:00Z TO *]")
+            ckan.action.package_search(fq="tags:防*")
+
+
+def test_fq_modified_range(ckan):
+    every = ckan.action.package_search(rows=1000, sort="metadata_modified asc")["results"]
+    assert len(every) >= 3
+    times = [d["metadata_modified"] for d in every]
+    mid = times[len(times) // 2]
+    # CKAN's stored form with a Z, as ckanext-harvest sends it; inclusive, then exclusive.
+    since = ckan.action.package_search(fq=f"metadata_modified:[{mid}Z TO *]", rows=1000)
+    assert since["count"] == sum(1 for t in times if t >= mid)
+    assert all(d["metadata_modified"] >= mid for d in since["results"])
+    after = ckan.action.package_search(fq=f"metadata_modified:{{{mid}Z TO *]", rows=1000)
+    assert after["count"] == sum(1 for t in times if t > mid)
+    before = ckan.action.package_search(fq=f"metadata_modified:[* TO {mid}Z}}", rows=1000)
+    assert before["count"] + since["count"] == len(every)
+    recent = ckan.action.package_search(fq="metadata_modified:[NOW-1DAY/DAY TO NOW]", rows=0)
+    yesterday = (datetime.now(timezone.utc) - timedelta(days=1)).strftime("%Y-%m-%d")
+    assert recent["count"] == sum(1 for t in times if t >= yesterday)
+    assert ckan.action.package_search(fq="metadata_created:[* TO NOW-10YEARS]")["count"] == 0
+
+
+def test_fq_negation_and_alternatives(ckan):
+    total = ckan.action.package_search(rows=0)["count"]
+    bousai = ckan.action.package_search(fq='tags:"防災"', rows=0)["count"]
+    assert 0 < bousai < total
+    others = ckan.action.package_search(fq='-tags:"防災"', rows=1000)
+    assert others["count"] == total - bousai
+    assert all("防災" not in [t["name"] for t in d["tags"]] for d in others["results"])
+    # ckanext-harvest's organisation filters: "organization:a OR organization:b", and one
+    # "-organization:x" term per excluded organisation.
+    orgs = ckan.action.package_search(rows=0, **{"facet.field": ["organization"]})["facets"]["organization"]
+    a, b = sorted(orgs)[:2]
+    either = ckan.action.package_search(fq=f"organization:{a} OR organization:{b}", rows=0)
+    assert either["count"] == orgs[a] + orgs[b]
+    assert ckan.action.package_search(fq=f"organization:({a} OR {b})", rows=0)["count"] == either["count"]
+    rest = ckan.action.package_search(fq=f"-organization:{a} -organization:{b}", rows=0)
+    assert rest["count"] == total - either["count"]
 
 
 def test_package_show_and_resource_show(ckan):

@@ -26,6 +26,9 @@ pub use datastore::{LoadedTable, TableCache, TableQuery, TableQueryResult, Table
 pub use error::{CatalogError, FieldError, Result, ValidationErrors};
 pub use model::*;
 pub use resources::{ResourceFields, ResourcePatch, ResourceSource, latest_resource};
-pub use search::{FacetField, FacetValue, SearchFilters, SearchQuery, SearchResult, SortOrder};
+pub use search::{
+    Condition, FacetField, FacetValue, FilterField, FilterTest, SearchFilters, SearchQuery,
+    SearchResult, SortOrder, TimeBound, TimeField,
+};
 pub use store::{Catalog, CatalogLimits, DatasetFields, DatasetPatch, can_see, migrations};
 pub use usage::{DatasetUsage, RecentUse};

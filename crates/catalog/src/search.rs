@@ -32,6 +32,8 @@ pub const MAX_ROWS: usize = 1000;
 /// Filters on facet fields. Several values of a multi-valued field (tags, groups,
 /// municipality, res_format) must all match (AND, as CKAN's `fq` with several `tags:`);
 /// several values of a single-valued field (organization, license_id) are alternatives (OR).
+/// [`SearchFilters::conditions`] add alternatives for any field, exclusions, `name`/`id`
+/// and time ranges; a dataset must satisfy the lists and every condition.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SearchFilters {
@@ -42,6 +44,65 @@ pub struct SearchFilters {
     pub groups: Vec<String>,
     pub res_format: Vec<String>,
     pub license_id: Vec<String>,
+    /// Further conditions, every one required: alternatives within a field, exclusions,
+    /// `name`/`id`, time ranges (what CKAN's `fq` says beyond plain `field:value`).
+    pub conditions: Vec<Condition>,
+}
+
+/// A field a [`Condition`] can test: the facet fields, the dataset's `name` and `id`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FilterField {
+    Organization,
+    Municipality,
+    Tags,
+    Groups,
+    ResFormat,
+    LicenseId,
+    Name,
+    Id,
+}
+
+/// A dataset time a range can test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeField {
+    MetadataModified,
+    MetadataCreated,
+}
+
+/// One end of a time range: a UTC time in the stored form (`ydx_storage::format_time`,
+/// `2024-01-01T00:00:00.000000`, fixed width, so text order is time order).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimeBound {
+    pub at: String,
+    pub inclusive: bool,
+}
+
+/// What a [`Condition`] tests.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FilterTest {
+    /// The dataset has at least one of `values` in `field` (formats compared upper-cased, as
+    /// [`SearchFilters::res_format`]). An empty list matches nothing.
+    AnyOf {
+        field: FilterField,
+        values: Vec<String>,
+    },
+    /// The dataset's time lies within the bounds (`None`: open on that side).
+    Within {
+        field: TimeField,
+        from: Option<TimeBound>,
+        to: Option<TimeBound>,
+    },
+}
+
+/// A required [`FilterTest`], or (`negate`) one the dataset must fail.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Condition {
+    pub test: FilterTest,
+    #[serde(default)]
+    pub negate: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -206,6 +267,63 @@ impl Sql {
     }
 }
 
+/// The WHERE clause of a [`Condition`].
+fn condition_sql(c: &Condition, sql: &mut Sql) -> String {
+    let test = match &c.test {
+        FilterTest::AnyOf { field, values } => {
+            if values.is_empty() {
+                "1 = 0".to_string()
+            } else {
+                let values: Vec<String> = if *field == FilterField::ResFormat {
+                    values.iter().map(|v| v.to_uppercase()).collect()
+                } else {
+                    values.clone()
+                };
+                let l = sql.list(&values);
+                let within = |table: &str, col: &str, extra: &str| {
+                    format!("d.id IN (SELECT dataset_id FROM {table} WHERE {col} IN ({l}){extra})")
+                };
+                match field {
+                    FilterField::Organization => format!("d.owner_org IN ({l})"),
+                    FilterField::LicenseId => format!("d.license_id IN ({l})"),
+                    FilterField::Name => format!("d.name IN ({l})"),
+                    FilterField::Id => format!("d.id IN ({l})"),
+                    FilterField::Tags => within("dataset_tags", "tag", ""),
+                    FilterField::Groups => within("dataset_groups", "group_name", ""),
+                    FilterField::Municipality => within("dataset_spatial", "code", ""),
+                    FilterField::ResFormat => {
+                        within("resources", "format", " AND state = 'active'")
+                    }
+                }
+            }
+        }
+        FilterTest::Within { field, from, to } => {
+            let col = match field {
+                TimeField::MetadataModified => "d.metadata_modified",
+                TimeField::MetadataCreated => "d.metadata_created",
+            };
+            let mut parts = Vec::new();
+            for (bound, incl, excl) in [(from, ">=", ">"), (to, "<=", "<")] {
+                if let Some(b) = bound {
+                    let a = sql.arg(b.at.clone());
+                    let op = if b.inclusive { incl } else { excl };
+                    parts.push(format!("{col} {op} {a}"));
+                }
+            }
+            if parts.is_empty() {
+                "1 = 1".to_string()
+            } else {
+                parts.join(" AND ")
+            }
+        }
+    };
+    if c.negate {
+        format!("NOT ({test})")
+    } else {
+        format!("({test})")
+    }
+}
+
 /// The query's terms, or `Err(result)` when the request is refused or cannot match.
 fn query_terms(query: &SearchQuery) -> Result<std::result::Result<Vec<String>, SearchResult>> {
     if query.rows > MAX_ROWS {
@@ -336,6 +454,10 @@ impl Catalog {
                     "d.id IN (SELECT dataset_id FROM {table} WHERE {col} = {a}{extra})"
                 ));
             }
+        }
+        for c in &f.conditions {
+            let clause = condition_sql(c, &mut sql);
+            sql.clauses.push(clause);
         }
         let from = format!("FROM datasets d{join} WHERE {}", sql.clauses.join(" AND "));
 

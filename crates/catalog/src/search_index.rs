@@ -41,7 +41,9 @@ use ydx_storage::{Db, with_db};
 
 use crate::error::Result;
 use crate::model::Dataset;
-use crate::search::{FacetField, FacetValue, SearchQuery, SortOrder};
+use crate::search::{
+    FacetField, FacetValue, FilterField, FilterTest, SearchQuery, SortOrder, TimeField,
+};
 use crate::store::placeholders;
 
 /// Bytes of a sort key kept inline (timestamps fit; longer names and titles fall back to
@@ -81,6 +83,20 @@ fn field_no(f: FacetField) -> u8 {
         FacetField::ResFormat => F_FORMAT,
         FacetField::LicenseId => F_LICENSE,
     }
+}
+
+/// A [`FilterTest`] resolved for one query.
+enum Check<'q> {
+    /// The doc has one of these value ids.
+    Values(Vec<u32>),
+    /// The doc is one of these (sorted).
+    Docs(Vec<u32>),
+    Names(&'q [String]),
+    Within {
+        created: bool,
+        from: Option<(&'q str, bool)>,
+        to: Option<(&'q str, bool)>,
+    },
 }
 
 #[derive(Clone, Copy)]
@@ -775,6 +791,11 @@ impl Index {
                 None => return empty(facets),
             }
         }
+        let checks: Vec<(Check<'_>, bool)> = f
+            .conditions
+            .iter()
+            .map(|c| (self.check(&c.test), c.negate))
+            .collect();
         let keep = |doc: u32| -> bool {
             let i = doc as usize;
             let flags = self.flags[i];
@@ -792,6 +813,7 @@ impl Index {
                     .as_ref()
                     .is_none_or(|l| l.contains(&self.license[i]))
                 && required.iter().all(|r| self.docs[i].vals.contains(r))
+                && checks.iter().all(|(c, negate)| self.holds(c, i) != *negate)
         };
 
         // Matching docs with their scores.
@@ -879,6 +901,63 @@ impl Index {
             count,
             facets,
             page,
+        }
+    }
+
+    /// A condition's test resolved against this index (values to value ids or docs).
+    fn check<'q>(&self, test: &'q FilterTest) -> Check<'q> {
+        match test {
+            FilterTest::AnyOf { field, values } => {
+                let no = match field {
+                    FilterField::Name => return Check::Names(values),
+                    FilterField::Id => {
+                        let mut docs: Vec<u32> = values
+                            .iter()
+                            .filter_map(|v| self.doc_of.get(v.as_str()).copied())
+                            .collect();
+                        docs.sort_unstable();
+                        return Check::Docs(docs);
+                    }
+                    FilterField::Organization => F_ORG,
+                    FilterField::LicenseId => F_LICENSE,
+                    FilterField::Tags => F_TAGS,
+                    FilterField::Groups => F_GROUPS,
+                    FilterField::Municipality => F_MUNI,
+                    FilterField::ResFormat => F_FORMAT,
+                };
+                // Organisation and licence are among each doc's values too.
+                Check::Values(
+                    values
+                        .iter()
+                        .filter_map(|v| {
+                            if no == F_FORMAT {
+                                self.value(no, &v.to_uppercase())
+                            } else {
+                                self.value(no, v)
+                            }
+                        })
+                        .collect(),
+                )
+            }
+            FilterTest::Within { field, from, to } => Check::Within {
+                created: *field == TimeField::MetadataCreated,
+                from: from.as_ref().map(|b| (b.at.as_str(), b.inclusive)),
+                to: to.as_ref().map(|b| (b.at.as_str(), b.inclusive)),
+            },
+        }
+    }
+
+    fn holds(&self, check: &Check<'_>, i: usize) -> bool {
+        let d = &self.docs[i];
+        match check {
+            Check::Values(ids) => ids.iter().any(|v| d.vals.contains(v)),
+            Check::Docs(docs) => docs.binary_search(&(i as u32)).is_ok(),
+            Check::Names(names) => names.iter().any(|n| *n.as_str() == *d.name),
+            Check::Within { created, from, to } => {
+                let t: &str = if *created { &d.created } else { &d.modified };
+                from.is_none_or(|(at, incl)| if incl { t >= at } else { t > at })
+                    && to.is_none_or(|(at, incl)| if incl { t <= at } else { t < at })
+            }
         }
     }
 

@@ -274,8 +274,44 @@ async fn sample_data_populates_and_is_searchable() {
 /// Every combination of the queries, sorts, filters, pages and viewers below: the in-memory
 /// index answers exactly as the SQL search (count, facets, page order, datasets).
 async fn assert_index_matches_sql(env: &Env, what: &str) {
-    use ydx_catalog::FacetField;
+    use ydx_catalog::{Condition, FacetField, FilterField, FilterTest, TimeBound, TimeField};
     let c = &env.catalog;
+    // Every dataset (drafts and private ones too), oldest change first: range bounds are
+    // taken from their times, so that equal, inclusive and exclusive ends are all exercised.
+    let every = c
+        .search_sql(
+            Some(&env.admin),
+            &SearchQuery {
+                sort: SortOrder::ModifiedAsc,
+                rows: 1000,
+                include_private: true,
+                include_drafts: true,
+                facet_fields: Vec::new(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .datasets;
+    assert!(every.len() > 10);
+    let at = |i: usize| every[i].metadata_modified.clone();
+    let created = |i: usize| every[i].metadata_created.clone();
+    let (third, half, last) = (every.len() / 3, every.len() / 2, every.len() - 1);
+    let bound = |at: String, inclusive: bool| Some(TimeBound { at, inclusive });
+    let cond = |test: FilterTest, negate: bool| Condition { test, negate };
+    let any = |field: FilterField, values: &[&str]| FilterTest::AnyOf {
+        field,
+        values: values.iter().map(|v| v.to_string()).collect(),
+    };
+    let modified = |from, to| FilterTest::Within {
+        field: TimeField::MetadataModified,
+        from,
+        to,
+    };
+    let with = |conditions: Vec<Condition>| SearchFilters {
+        conditions,
+        ..Default::default()
+    };
     let viewers = [
         None,
         Some(&env.resident),
@@ -307,6 +343,59 @@ async fn assert_index_matches_sql(env: &Env, what: &str) {
             tags: vec!["存在しないタグ".into()],
             ..Default::default()
         },
+        // Conditions (CKAN's fq beyond field:value).
+        with(vec![cond(any(FilterField::Tags, &["防災", "クマ"]), false)]),
+        with(vec![cond(any(FilterField::Tags, &["防災"]), true)]),
+        SearchFilters {
+            license_id: vec!["cc-by-4.0".into(), String::new()],
+            conditions: vec![
+                cond(any(FilterField::Organization, &["hagi-city"]), true),
+                cond(any(FilterField::LicenseId, &["", "gdl-1.0"]), true),
+            ],
+            ..Default::default()
+        },
+        SearchFilters {
+            groups: vec!["bousai".into()],
+            conditions: vec![
+                cond(any(FilterField::ResFormat, &["csv", "PDF"]), false),
+                cond(any(FilterField::Municipality, &["35203", "35204"]), true),
+            ],
+            ..Default::default()
+        },
+        with(vec![
+            cond(
+                any(FilterField::Name, &["evac", "aed", "kana", "no-such"]),
+                false,
+            ),
+            cond(
+                any(FilterField::Id, &[every[0].id.as_str(), "no-such"]),
+                true,
+            ),
+            cond(any(FilterField::Tags, &["存在しないタグ"]), true),
+        ]),
+        with(vec![cond(any(FilterField::Groups, &[]), true)]),
+        with(vec![cond(modified(bound(at(half), true), None), false)]),
+        with(vec![cond(
+            modified(bound(at(third), false), bound(at(half), true)),
+            false,
+        )]),
+        with(vec![cond(
+            modified(bound(at(third), true), bound(at(last), false)),
+            true,
+        )]),
+        with(vec![
+            cond(
+                FilterTest::Within {
+                    field: TimeField::MetadataCreated,
+                    from: None,
+                    to: bound(created(half), false),
+                },
+                false,
+            ),
+            cond(any(FilterField::Tags, &["防災"]), false),
+        ]),
+        with(vec![cond(modified(None, None), false)]),
+        with(vec![cond(modified(None, None), true)]),
     ];
     let sorts = [
         SortOrder::Relevance,
@@ -334,7 +423,13 @@ async fn assert_index_matches_sql(env: &Env, what: &str) {
                     for (vi, viewer) in viewers.iter().enumerate() {
                         // Viewers and visibility flags only on a subset, to stay quick.
                         let varied = matches!(sort, SortOrder::Relevance | SortOrder::TitleDesc);
-                        if vi > 0 && (fi > 1 || rows == 0 || !varied) {
+                        // Conditions (from the seventh filter on) only with the varied sorts,
+                        // and every third of them with the viewers too.
+                        let viewers_too = fi <= 1 || (fi >= 6 && fi % 3 == 0);
+                        if vi > 0 && (!viewers_too || rows == 0 || !varied) {
+                            continue;
+                        }
+                        if fi >= 6 && !varied {
                             continue;
                         }
                         for (private, drafts) in [(false, false), (true, true), (true, false)] {
@@ -481,4 +576,88 @@ async fn index_follows_writes_of_other_processes() {
             env.backend
         );
     }
+}
+
+/// Conditions select what they say: alternatives, exclusions, names and time ranges with
+/// inclusive and exclusive ends (on the index and on SQL alike).
+#[tokio::test]
+async fn conditions_select_what_they_say() {
+    use ydx_catalog::{Condition, FilterField, FilterTest, TimeBound, TimeField};
+    let mut per_backend = Vec::new();
+    for env in envs().await {
+        seed(&env).await;
+        let c = &env.catalog;
+        // Seeded in this order, so their times increase.
+        let mut at = std::collections::HashMap::new();
+        for name in ["evac", "bears", "aed", "kana"] {
+            at.insert(name, c.show(None, name).await.unwrap().metadata_modified);
+        }
+        let bound = |name: &str, inclusive: bool| {
+            Some(TimeBound {
+                at: at[name].clone(),
+                inclusive,
+            })
+        };
+        let any = |field, values: &[&str], negate| Condition {
+            test: FilterTest::AnyOf {
+                field,
+                values: values.iter().map(|v| v.to_string()).collect(),
+            },
+            negate,
+        };
+        let within = |from, to, negate| Condition {
+            test: FilterTest::Within {
+                field: TimeField::MetadataModified,
+                from,
+                to,
+            },
+            negate,
+        };
+        let mut answers = Vec::new();
+        for (conditions, expected) in [
+            (
+                vec![any(FilterField::Tags, &["防災", "クマ"], false)],
+                vec!["aed", "bears", "evac"],
+            ),
+            (
+                vec![any(FilterField::Tags, &["防災"], true)],
+                vec!["bears", "drill", "kana", "kyoto-note", "tokyo-note"],
+            ),
+            (
+                vec![
+                    any(FilterField::Name, &["evac", "kana"], false),
+                    any(FilterField::LicenseId, &["gdl-1.0"], true),
+                ],
+                vec!["evac"],
+            ),
+            (
+                vec![within(bound("bears", true), bound("aed", false), false)],
+                vec!["bears", "kyoto-note", "tokyo-note"],
+            ),
+            (
+                vec![within(bound("bears", false), bound("aed", true), false)],
+                vec!["aed", "kyoto-note", "tokyo-note"],
+            ),
+            (
+                vec![within(bound("kana", true), None, true)],
+                vec!["aed", "bears", "evac", "kyoto-note", "tokyo-note"],
+            ),
+        ] {
+            let query = SearchQuery {
+                filters: SearchFilters {
+                    conditions,
+                    ..Default::default()
+                },
+                sort: SortOrder::NameAsc,
+                rows: 100,
+                ..Default::default()
+            };
+            let found = names(&c.search(None, &query).await.unwrap());
+            assert_eq!(found, expected, "{}: {query:?}", env.backend);
+            assert_eq!(found, names(&c.search_sql(None, &query).await.unwrap()));
+            answers.push(found);
+        }
+        per_backend.push(answers);
+    }
+    same_on_all("conditions", &per_backend);
 }

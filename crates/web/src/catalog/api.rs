@@ -9,6 +9,7 @@ mod ckan;
 mod data;
 mod dcat;
 mod download;
+mod fq;
 mod wire;
 
 use axum::http::{HeaderMap, HeaderValue, header};

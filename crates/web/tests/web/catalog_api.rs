@@ -163,14 +163,17 @@ async fn envelope_and_ckan_errors() {
     let (s, body, _) = split(app.send(req).await).await;
     assert_eq!(s, 400);
     assert!(body.contains("JSON Error"));
-    // An unparseable fq is a Search Query Error.
-    let (s, v) = get_json(
-        &app,
-        "/api/3/action/package_search?fq=metadata_modified:%5B2020-01-01T00:00:00Z%20TO%20*%5D",
-    )
-    .await;
+    // An unsupported fq is a Search Query Error naming the part.
+    let (s, v) = get_json(&app, "/api/3/action/package_search?fq=tags:%E9%98%B2*").await;
     assert_eq!(s, 400);
     assert_eq!(v["error"]["__type"], "Search Query Error");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("wildcards (*)"),
+        "{v}"
+    );
 }
 
 #[tokio::test]
@@ -312,6 +315,144 @@ async fn validation_errors_are_per_field() {
     assert_eq!(s, 409);
     assert_eq!(v["error"]["resources"][0], json!({}));
     assert!(v["error"]["resources"][1]["url"].is_array());
+}
+
+/// Negation, alternatives, name/id and time ranges in fq (and q), as CKAN clients send them.
+#[tokio::test]
+async fn fq_negation_alternatives_and_ranges() {
+    let app = app().await;
+    let city = token(&app, "yamaguchi-city").await;
+    let hagi = token(&app, "hagi-city").await;
+    // Created in this order, so their times increase.
+    let mut shown = Vec::new();
+    for (name, org, key, tag) in [
+        ("fq-a", "yamaguchi-city", &city, "避難所"),
+        ("fq-b", "hagi-city", &hagi, "公園"),
+        ("fq-c", "hagi-city", &hagi, "防災"),
+    ] {
+        let mut d = dataset(name, org);
+        d["tags"] = if name == "fq-b" {
+            json!([{"name": tag}])
+        } else {
+            json!([{"name": "防災"}, {"name": tag}])
+        };
+        let (s, v) = post_action(&app, "package_create", d, Some(key)).await;
+        assert_eq!(s, 200, "{v}");
+        shown.push(v["result"].clone());
+    }
+    let modified = |i: usize| shown[i]["metadata_modified"].as_str().unwrap().to_string();
+    let search = |body: Value| {
+        let app = &app;
+        async move {
+            let mut body = body;
+            body["sort"] = json!("name asc");
+            let (s, v) = post_action(app, "package_search", body, None).await;
+            assert_eq!(s, 200, "{v}");
+            let names: Vec<String> = v["result"]["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d["name"].as_str().unwrap().to_string())
+                .collect();
+            assert_eq!(v["result"]["count"], names.len());
+            names
+        }
+    };
+    let fq = |fq: String| search(json!({ "fq": fq }));
+    assert_eq!(fq("-tags:防災".into()).await, ["fq-b"]);
+    assert_eq!(fq("NOT tags:公園 !name:fq-c".into()).await, ["fq-a"]);
+    assert_eq!(fq("tags:(公園 OR 避難所)".into()).await, ["fq-a", "fq-b"]);
+    assert_eq!(
+        fq("name:fq-a OR name:fq-c OR name:none".into()).await,
+        ["fq-a", "fq-c"]
+    );
+    let id_b = shown[1]["id"].as_str().unwrap();
+    assert_eq!(fq(format!("id:{id_b}")).await, ["fq-b"]);
+    assert_eq!(
+        fq("organization:hagi-city OR organization:yamaguchi-city -tags:公園".into()).await,
+        ["fq-a", "fq-c"]
+    );
+    // Ranges with the stored times as ends (CKAN's form, plus Z), inclusive and exclusive.
+    let b = modified(1);
+    assert_eq!(
+        fq(format!("metadata_modified:[{b}Z TO *]")).await,
+        ["fq-b", "fq-c"]
+    );
+    assert_eq!(
+        fq(format!("metadata_modified:{{{b}Z TO *]")).await,
+        ["fq-c"]
+    );
+    assert_eq!(
+        fq(format!("metadata_modified:[* TO {b}Z}}")).await,
+        ["fq-a"]
+    );
+    assert_eq!(
+        fq(format!("metadata_modified:[* TO {b}]")).await,
+        ["fq-a", "fq-b"]
+    );
+    assert_eq!(
+        fq(format!("-metadata_modified:\"{b}Z\"")).await,
+        ["fq-a", "fq-c"]
+    );
+    assert_eq!(
+        fq("metadata_created:[NOW-1DAY/DAY TO NOW+1MINUTE]".into()).await,
+        ["fq-a", "fq-b", "fq-c"]
+    );
+    assert!(
+        fq("metadata_created:[* TO NOW-1YEAR]".into())
+            .await
+            .is_empty()
+    );
+    // fq_list entries are all required; q written as a filter is one too.
+    assert_eq!(
+        search(json!({"fq_list": ["tags:防災", "-organization:yamaguchi-city"]})).await,
+        ["fq-c"]
+    );
+    assert_eq!(search(json!({"q": "-tags:防災"})).await, ["fq-b"]);
+    assert_eq!(
+        search(json!({"q": format!("metadata_modified:{{{b}Z TO *]")})).await,
+        ["fq-c"]
+    );
+
+    // ckanext-harvest's CKANHarvester (ckanext/harvest/harvesters/ckanharvester.py) sends
+    // `" ".join(fq_terms)` by GET (urlencode): organizations_filter_include as
+    // "organization:a OR organization:b", groups_filter_exclude as one "-groups:x" each, and
+    // on an incremental harvest "metadata_modified:[{since}Z TO *]" with
+    // since = (gather_started - 1 hour).isoformat().
+    let harvest = format!(
+        "organization:hagi-city OR organization:yamaguchi-city -groups:kids \
+         metadata_modified:[{b}Z TO *]"
+    );
+    let query =
+        serde_urlencoded::to_string([("rows", "100"), ("start", "0"), ("fq", harvest.as_str())])
+            .unwrap();
+    let (s, v) = get_json(&app, &format!("/api/3/action/package_search?{query}")).await;
+    assert_eq!(s, 200, "{v}");
+    let mut names: Vec<&str> = v["result"]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["fq-b", "fq-c"]);
+
+    // What stays refused is a Search Query Error naming the part.
+    for (fq, says) in [
+        (
+            "tags:防災 OR groups:kids",
+            "OR between different fields (tags, groups)",
+        ),
+        ("tags:防災~1", "fuzzy"),
+        ("tags:防災^2", "boosts (^)"),
+        ("metadata_modified:[last-week TO *]", "expected a date"),
+    ] {
+        let (s, v) = post_action(&app, "package_search", json!({ "fq": fq }), None).await;
+        assert_eq!(s, 400, "{fq}: {v}");
+        assert_eq!(v["error"]["__type"], "Search Query Error");
+        let message = v["error"]["message"].as_str().unwrap();
+        assert!(message.contains(says), "{fq}: {message}");
+    }
 }
 
 #[tokio::test]

@@ -22,6 +22,7 @@ use ydx_catalog::{
     SearchFilters, SearchQuery, SortOrder, TableQuery, TableSort, datastore,
 };
 
+use super::fq::{Fq, parse_fq};
 use super::wire::{self, Directory, FieldErrors, text};
 use super::{CallerError, caller};
 use crate::AppState;
@@ -32,7 +33,15 @@ const ACTIONS: &[(&str, bool, &str)] = &[
     (
         "package_search",
         false,
-        "Searches datasets: q, fq, rows, start, sort, facet.field, facet.limit, include_private, include_drafts.",
+        "Searches datasets: q, fq, fq_list, rows, start, sort, facet.field, facet.limit, \
+         include_private, include_drafts. fq (and q written as filters) takes Solr's filter \
+         syntax: field:value and field:\"quoted value\" terms (all required) over organization, \
+         tags, groups, res_format, license_id, municipality, name, id; -field:value or NOT \
+         field:value to exclude; field:(a OR b) or field:a OR field:b for alternatives of one \
+         field; metadata_modified and metadata_created ranges [X TO Y] (braces exclusive, * \
+         open) of ISO dates or date-times (Z, fractions) or NOW with date math (NOW-7DAYS, \
+         NOW/DAY). Wildcards, fuzzy ~, boosts ^ and OR across fields are refused with a \
+         Search Query Error.",
     ),
     ("package_show", false, "Returns a dataset by id or name."),
     (
@@ -1254,123 +1263,5 @@ fn merge_filters(into: &mut SearchFilters, from: SearchFilters) {
     into.groups.extend(from.groups);
     into.res_format.extend(from.res_format);
     into.license_id.extend(from.license_id);
-}
-
-/// A parsed `fq`.
-#[derive(Debug, Default, PartialEq)]
-pub struct Fq {
-    pub filters: SearchFilters,
-    pub nothing: bool,
-}
-
-/// Reads the subset of Solr's filter syntax CKAN clients send: `field:value` and
-/// `field:"quoted value"` terms, optionally `+`-prefixed, joined by spaces or `AND`, over
-/// organization (or owner_org), tags, groups, res_format, license_id and municipality;
-/// `dataset_type:dataset`, `capacity:public` and `state:active` are accepted as no-ops.
-/// Anything else (OR, negation, ranges, wildcards, grouping) is refused with a message.
-pub fn parse_fq(fq: &str) -> Result<Fq, String> {
-    let mut out = Fq::default();
-    let mut rest = fq.trim();
-    while !rest.is_empty() {
-        if let Some(r) = rest
-            .strip_prefix("AND ")
-            .or_else(|| rest.strip_prefix("&& "))
-        {
-            rest = r.trim_start();
-            continue;
-        }
-        let term = rest.strip_prefix('+').unwrap_or(rest);
-        let colon = term
-            .find(':')
-            .ok_or_else(|| format!("expected field:value at {:?}", clip(rest)))?;
-        let field = &term[..colon];
-        if field.is_empty()
-            || !field
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
-        {
-            return Err(format!("unsupported syntax at {:?}", clip(rest)));
-        }
-        let after = &term[colon + 1..];
-        let (value, remaining) = if let Some(q) = after.strip_prefix('"') {
-            let mut value = String::new();
-            let mut chars = q.char_indices();
-            let mut end = None;
-            while let Some((i, c)) = chars.next() {
-                match c {
-                    '\\' => {
-                        if let Some((_, n)) = chars.next() {
-                            value.push(n);
-                        }
-                    }
-                    '"' => {
-                        end = Some(i + 1);
-                        break;
-                    }
-                    c => value.push(c),
-                }
-            }
-            let end = end.ok_or_else(|| "unterminated quoted value".to_string())?;
-            (value, &q[end..])
-        } else {
-            let end = after.find(char::is_whitespace).unwrap_or(after.len());
-            let value = &after[..end];
-            if value.is_empty() || value.chars().any(|c| "()[]{}^~*?\"\\:".contains(c)) {
-                return Err(format!("unsupported value syntax at {:?}", clip(rest)));
-            }
-            (value.to_string(), &after[end..])
-        };
-        if !(remaining.is_empty() || remaining.starts_with(char::is_whitespace)) {
-            return Err(format!("unsupported syntax at {:?}", clip(remaining)));
-        }
-        let f = &mut out.filters;
-        match field {
-            "organization" | "owner_org" => f.organization.push(value),
-            "tags" => f.tags.push(value),
-            "groups" => f.groups.push(value),
-            "res_format" => f.res_format.push(value),
-            "license_id" => f.license_id.push(value),
-            "municipality" => f.municipality.push(value),
-            "dataset_type" | "type" => out.nothing |= value != "dataset",
-            "capacity" => out.nothing |= value != "public",
-            "state" => out.nothing |= value != "active",
-            other => return Err(format!("cannot filter on field {other:?}")),
-        }
-        rest = remaining.trim_start();
-        if rest.starts_with("OR ") || rest.starts_with("|| ") || rest.starts_with('-') {
-            return Err(format!("unsupported syntax at {:?}", clip(rest)));
-        }
-    }
-    Ok(out)
-}
-
-fn clip(s: &str) -> String {
-    s.chars().take(40).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fq_terms() {
-        let fq = parse_fq(r#"organization:hagi-city AND tags:"防災 情報" +res_format:CSV"#);
-        let fq = fq.unwrap_or_default();
-        assert_eq!(fq.filters.organization, vec!["hagi-city"]);
-        assert_eq!(fq.filters.tags, vec!["防災 情報"]);
-        assert_eq!(fq.filters.res_format, vec!["CSV"]);
-        assert!(!fq.nothing);
-        assert!(parse_fq("dataset_type:harvest").is_ok_and(|f| f.nothing));
-        for bad in [
-            "tags:(a OR b)",
-            "metadata_modified:[2020-01-01T00:00:00Z TO *]",
-            "-tags:x",
-            "tags:a OR tags:b",
-            "title:x",
-            "tags:\"open",
-            "tags",
-        ] {
-            assert!(parse_fq(bad).is_err(), "{bad}");
-        }
-    }
+    into.conditions.extend(from.conditions);
 }

@@ -459,6 +459,7 @@ pub async fn search_datasets(
             groups: list(&p.groups),
             res_format: list(&p.res_format),
             license_id: list(&p.license_id),
+            conditions: Vec::new(),
         },
         sort,
         rows: number(&p.rows, 20)?.min(MAX_ROWS),
