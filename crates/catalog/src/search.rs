@@ -118,6 +118,10 @@ pub enum SortOrder {
     ModifiedDesc,
     ModifiedAsc,
     CreatedDesc,
+    /// By dataset id: a stable order for paging through everything (ckanext-harvest sends
+    /// `sort=id asc`).
+    IdAsc,
+    IdDesc,
 }
 
 impl SortOrder {
@@ -136,6 +140,8 @@ impl SortOrder {
             ("metadata_modified", true) => SortOrder::ModifiedDesc,
             ("metadata_modified", false) => SortOrder::ModifiedAsc,
             ("metadata_created", _) => SortOrder::CreatedDesc,
+            ("id", false) => SortOrder::IdAsc,
+            ("id", true) => SortOrder::IdDesc,
             _ => return None,
         })
     }
@@ -150,6 +156,8 @@ impl SortOrder {
             SortOrder::TitleAsc => "d.title, d.name",
             SortOrder::TitleDesc => "d.title DESC, d.name",
             SortOrder::CreatedDesc => "d.metadata_created DESC, d.id",
+            SortOrder::IdAsc => "d.id",
+            SortOrder::IdDesc => "d.id DESC",
         }
     }
 }

@@ -974,6 +974,7 @@ impl Index {
             Title,
             Modified,
             Created,
+            Id,
         }
         let (by_score, field, desc, then_name) = match sort {
             SortOrder::Relevance if scored => (true, F::Modified, true, false),
@@ -984,6 +985,8 @@ impl Index {
             SortOrder::TitleAsc => (false, F::Title, false, true),
             SortOrder::TitleDesc => (false, F::Title, true, true),
             SortOrder::CreatedDesc => (false, F::Created, true, false),
+            SortOrder::IdAsc => (false, F::Id, false, false),
+            SortOrder::IdDesc => (false, F::Id, true, false),
         };
         move |a: &(u32, i64), b: &(u32, i64)| -> Ordering {
             if by_score {
@@ -1008,6 +1011,7 @@ impl Index {
                     .created
                     .cmp(&kb.created)
                     .then_with(|| da.created.cmp(&db.created)),
+                F::Id => da.id.cmp(&db.id),
             };
             let o = if desc { o.reverse() } else { o };
             o.then_with(|| {

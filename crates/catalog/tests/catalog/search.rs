@@ -406,6 +406,8 @@ async fn assert_index_matches_sql(env: &Env, what: &str) {
         SortOrder::ModifiedDesc,
         SortOrder::ModifiedAsc,
         SortOrder::CreatedDesc,
+        SortOrder::IdAsc,
+        SortOrder::IdDesc,
     ];
     let mut compared = 0;
     for q in [

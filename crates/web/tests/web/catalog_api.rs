@@ -418,19 +418,24 @@ async fn fq_negation_alternatives_and_ranges() {
     // `" ".join(fq_terms)` by GET (urlencode): organizations_filter_include as
     // "organization:a OR organization:b", groups_filter_exclude as one "-groups:x" each, and
     // on an incremental harvest "metadata_modified:[{since}Z TO *]" with
-    // since = (gather_started - 1 hour).isoformat().
+    // since = (gather_started - 1 hour).isoformat(); it pages with sort=id asc.
     let harvest = format!(
         "organization:hagi-city OR organization:yamaguchi-city -groups:kids \
          metadata_modified:[{b}Z TO *]"
     );
-    let query =
-        serde_urlencoded::to_string([("rows", "100"), ("start", "0"), ("fq", harvest.as_str())])
-            .unwrap();
+    let query = serde_urlencoded::to_string([
+        ("rows", "100"),
+        ("start", "0"),
+        ("sort", "id asc"),
+        ("fq", harvest.as_str()),
+    ])
+    .unwrap();
     let (s, v) = get_json(&app, &format!("/api/3/action/package_search?{query}")).await;
     assert_eq!(s, 200, "{v}");
-    let mut names: Vec<&str> = v["result"]["results"]
-        .as_array()
-        .unwrap()
+    let results = v["result"]["results"].as_array().unwrap();
+    let ids: Vec<&str> = results.iter().map(|d| d["id"].as_str().unwrap()).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "sorted by id: {ids:?}");
+    let mut names: Vec<&str> = results
         .iter()
         .map(|d| d["name"].as_str().unwrap())
         .collect();
