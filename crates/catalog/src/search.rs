@@ -388,6 +388,25 @@ impl Catalog {
         })
     }
 
+    /// Deletes change-log rows older than `keep`, always keeping the newest, and returns how
+    /// many went. A process whose index is older than what is left rebuilds it on its next
+    /// search, so pruning never leaves an index wrong, only costs a straggler a rebuild.
+    pub async fn prune_change_log(&self, keep: std::time::Duration) -> Result<u64> {
+        let cutoff = time::OffsetDateTime::now_utc()
+            - time::Duration::try_from(keep).unwrap_or(time::Duration::MAX);
+        let cutoff = ydx_storage::format_time(cutoff);
+        let sql = "DELETE FROM catalog_changes WHERE at < $1 \
+                   AND seq < (SELECT MAX(seq) FROM catalog_changes)";
+        let n = with_db!(&self.db, |p| {
+            sqlx::query(sql)
+                .bind(&cutoff)
+                .execute(p)
+                .await?
+                .rows_affected()
+        });
+        Ok(n)
+    }
+
     /// Builds the search index now (else the first search does). For server start-up.
     pub async fn warm_search_index(&self) -> Result<()> {
         self.search_index.refresh(&self.db).await

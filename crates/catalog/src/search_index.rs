@@ -277,7 +277,15 @@ impl SearchIndex {
         if built && seq == latest {
             return Ok(());
         }
-        if built && seq < latest {
+        // The log is pruned (Catalog::prune_change_log): when its oldest row is past the next
+        // one this index needs, changes may be missing, so the index is built afresh.
+        let oldest: Option<i64> = with_db!(db, |p| {
+            sqlx::query_scalar("SELECT MIN(seq) FROM catalog_changes")
+                .fetch_one(p)
+                .await?
+        });
+        let pruned_past = oldest.is_some_and(|o| o > seq + 1);
+        if built && seq < latest && !pruned_past {
             let sql = "SELECT seq, dataset_id FROM catalog_changes WHERE seq > $1 ORDER BY seq";
             let changes: Vec<(i64, String)> =
                 with_db!(db, |p| sqlx::query_as(sql).bind(seq).fetch_all(p).await?);
@@ -300,7 +308,8 @@ impl SearchIndex {
                 return Ok(());
             }
         }
-        // First use, a large catch-up, or a database whose log went backwards (replaced).
+        // First use, a large catch-up, a log pruned past this index, or a database whose log
+        // went backwards (replaced).
         let fresh = build(db).await?;
         let mut i = write_lock(&self.index);
         *i = fresh;

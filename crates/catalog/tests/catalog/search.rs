@@ -580,6 +580,61 @@ async fn index_follows_writes_of_other_processes() {
     }
 }
 
+/// A change log pruned past a process's index makes that process rebuild, not miss changes.
+#[tokio::test]
+async fn pruned_change_log_never_leaves_an_index_stale() {
+    for env in envs().await {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = std::sync::Arc::new(ydx_storage::FsBlobStore::open(dir.path()).unwrap());
+        let other = ydx_catalog::Catalog::new(env.catalog.db().clone(), blobs, Default::default());
+        seed(&env).await;
+        let search = |c: &ydx_catalog::Catalog, text: &str| {
+            let c = c.clone();
+            let query = SearchQuery {
+                q: text.into(),
+                ..Default::default()
+            };
+            async move { names(&c.search(None, &query).await.unwrap()) }
+        };
+        assert_eq!(search(&other, "クマ").await, vec!["bears"]);
+        // Changes `other` has not seen, then everything but the newest row pruned.
+        for title in ["イノシシ出没情報", "サル出没情報"] {
+            env.catalog
+                .patch_dataset(
+                    &env.yamaguchi,
+                    "bears",
+                    ydx_catalog::DatasetPatch {
+                        title: Some(title.into()),
+                        tags: Some(Vec::new()),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
+        }
+        env.catalog
+            .create_dataset(&env.yamaguchi, fields("boar", "イノシシ捕獲数"))
+            .await
+            .unwrap();
+        let pruned = env
+            .catalog
+            .prune_change_log(std::time::Duration::ZERO)
+            .await
+            .unwrap();
+        assert!(pruned >= 3, "{}: {pruned}", env.backend);
+        assert!(search(&other, "クマ").await.is_empty(), "{}", env.backend);
+        assert_eq!(search(&other, "サル").await, vec!["bears"]);
+        assert_eq!(search(&other, "イノシシ").await, vec!["boar"]);
+        // A second prune with nothing old enough deletes nothing.
+        let kept = env
+            .catalog
+            .prune_change_log(std::time::Duration::from_secs(3600))
+            .await
+            .unwrap();
+        assert_eq!(kept, 0);
+    }
+}
+
 /// Conditions select what they say: alternatives, exclusions, names and time ranges with
 /// inclusive and exclusive ends (on the index and on SQL alike).
 #[tokio::test]

@@ -35,6 +35,9 @@ pub(crate) fn counts_as_use(headers: &axum::http::HeaderMap) -> bool {
         .any(|w| ua.contains(w))
 }
 
+/// How long search change-log rows are kept.
+const CHANGE_LOG_KEEP: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+
 pub struct CatalogEngine {
     catalog: Catalog,
 }
@@ -92,11 +95,24 @@ impl Engine for CatalogEngine {
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(USAGE_FLUSH_EVERY);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut ticks: u64 = 0;
             loop {
                 tick.tick().await;
                 if let Err(e) = catalog.flush_usage().await {
                     tracing::warn!(error = %e, "could not write usage counts; keeping them for the next try");
                 }
+                // Hourly: the search change log keeps a week (a process idle for longer
+                // rebuilds its index on its next search).
+                if ticks % 60 == 0 {
+                    match catalog.prune_change_log(CHANGE_LOG_KEEP).await {
+                        Ok(n) if n > 0 => tracing::info!(rows = n, "pruned the search change log"),
+                        Ok(_) => {}
+                        Err(e) => {
+                            tracing::warn!(error = %e, "could not prune the search change log")
+                        }
+                    }
+                }
+                ticks += 1;
             }
         });
     }
