@@ -103,7 +103,7 @@ impl Engine for CatalogEngine {
                 }
                 // Hourly: the search change log keeps a week (a process idle for longer
                 // rebuilds its index on its next search).
-                if ticks % 60 == 0 {
+                if ticks.is_multiple_of(60) {
                     match catalog.prune_change_log(CHANGE_LOG_KEEP).await {
                         Ok(n) if n > 0 => tracing::info!(rows = n, "pruned the search change log"),
                         Ok(_) => {}
