@@ -297,6 +297,30 @@ impl Accounts {
             .map(|(u, _)| u))
     }
 
+    /// Display names of users by id, disabled accounts included (history pages name who did
+    /// something even after they left). Unknown ids are absent.
+    pub async fn display_names(
+        &self,
+        ids: &[String],
+    ) -> Result<std::collections::HashMap<String, String>> {
+        let mut out = std::collections::HashMap::new();
+        for id in ids {
+            if out.contains_key(id) {
+                continue;
+            }
+            let name: Option<String> = with_db!(&self.db, |p| {
+                sqlx::query_scalar("SELECT display_name FROM users WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(p)
+                    .await?
+            });
+            if let Some(n) = name {
+                out.insert(id.clone(), n);
+            }
+        }
+        Ok(out)
+    }
+
     async fn user_row(&self, column: &str, value: &str) -> Result<Option<(User, String)>> {
         let sql = match column {
             "email" => {

@@ -423,8 +423,14 @@ async fn upload_through_the_form_then_a_new_version_shows_in_history() {
     assert!(body.contains("追加 1 行"), "{body}");
     assert!(body.contains("変更 1 行"));
     assert!(body.contains(&format!("{page}/version/1/download")));
-    // The public sees the organisation, not a person.
+    // The public sees the organisation, not a person; the organisation's staff see who
+    // uploaded, by name.
     assert!(!body.contains("staff@hagi.example"));
+    assert!(!body.contains("萩 職員"), "{body}");
+    let (_, body, _) = app
+        .get_with(&format!("{page}/history"), &[("cookie", &cookies)])
+        .await;
+    assert!(body.contains("（萩 職員）"), "{body}");
 }
 
 #[tokio::test]

@@ -562,6 +562,15 @@ pub(crate) async fn show_history(
         .unwrap_or_else(|| d.owner_org.clone());
     // The public sees the organisation; its own staff also see which account uploaded.
     let staff_view = viewer.is_some_and(|p| p.can_read_private(&d.owner_org));
+    let uploaders = if staff_view {
+        let ids: Vec<String> = versions
+            .iter()
+            .filter_map(|v| v.created_by.clone())
+            .collect();
+        state.accounts.display_names(&ids).await.unwrap_or_default()
+    } else {
+        std::collections::HashMap::new()
+    };
     let view = resource_view(c, &d, &r);
     let last = versions.len();
     let versions = versions
@@ -594,9 +603,9 @@ pub(crate) async fn show_history(
             } else if i + 1 == last {
                 changes.push(c.first_version.to_string());
             }
-            let who = match (&v.created_by, staff_view) {
-                (Some(user), true) => format!("{org}（{user}）"),
-                _ => org.clone(),
+            let who = match v.created_by.as_ref().and_then(|u| uploaders.get(u)) {
+                Some(name) => format!("{org}（{name}）"),
+                None => org.clone(),
             };
             VersionView {
                 number: v.version,
