@@ -20,6 +20,7 @@ pub mod standard;
 mod store;
 pub mod table;
 pub mod validate;
+pub mod xlsx;
 
 pub use datastore::{LoadedTable, TableCache, TableQuery, TableQueryResult, TableSort};
 pub use error::{CatalogError, FieldError, Result, ValidationErrors};

@@ -7,6 +7,7 @@
 mod datasets;
 mod resources;
 mod search;
+mod xlsx;
 
 use std::sync::Arc;
 
