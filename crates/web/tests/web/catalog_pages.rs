@@ -638,6 +638,11 @@ async fn xlsx_upload_is_previewed_mapped_queried_and_downloaded() {
     assert!(!body.contains("文字コード") && !body.contains("区切り文字"));
     assert!(body.contains("整数"));
     assert!(body.contains("地図に示した 3 地点"));
+    let (s, body, _) = app.get(&format!("{page}/points.geojson")).await;
+    assert_eq!(s, 200);
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["features"].as_array().unwrap().len(), 3);
+    assert_eq!(v["features"][0]["geometry"]["coordinates"][0], 131.3881);
     // Sorted by 人数 (the formulas' values), largest first.
     let (_, body, _) = app
         .get(&format!("{page}?sort=%E4%BA%BA%E6%95%B0&desc=1"))
