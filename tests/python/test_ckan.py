@@ -5,10 +5,12 @@ import os
 import shutil
 import subprocess
 import sys
+import datetime
 import uuid
 from datetime import datetime, timedelta, timezone
 
 import ckanapi
+import openpyxl
 import pytest
 
 CSV_V1 = "名称,住所,緯度,経度,収容人数\n山口小学校,山口市亀山町1,34.18,131.47,300\n湯田中学校,山口市湯田温泉2,34.16,131.45,500\n"
@@ -208,6 +210,51 @@ def test_create_upload_and_version(city, ckan, http, tmp_path):
         city.action.package_delete(id=name)
     with pytest.raises(ckanapi.NotFound):
         ckan.action.package_show(id=name)
+
+
+def test_xlsx_upload_is_queried_with_datastore_search(city, ckan, http, tmp_path):
+    """An Excel workbook uploaded with ckanapi becomes a table like a CSV."""
+    name = new_name()
+    d = city.action.package_create(**dataset_dict(name))
+    try:
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        ws.title = "避難所"
+        ws.append(["名称", "住所", "緯度", "経度", "収容人数", "開設日"])
+        ws.append(["山口小学校", "山口市亀山町1", 34.18, 131.47, 300, datetime.date(2024, 4, 1)])
+        ws.append(["湯田中学校", "山口市湯田温泉2", 34.16, 131.45, 500, datetime.date(2023, 10, 2)])
+        ws.append(["大内公民館", "山口市大内御堀3", 34.17, 131.5, 120, datetime.date(2022, 1, 31)])
+        path = tmp_path / "避難所.xlsx"
+        wb.save(path)
+        with open(path, "rb") as f:
+            res = city.action.resource_create(package_id=d["id"], name="避難所（Excel）", upload=f)
+        assert res["format"] == "XLSX"
+        assert res["datastore_active"] is True
+        assert res["sheet"] == "避難所"
+        assert res["row_count"] == 3
+        assert http.get(res["url"]).content == path.read_bytes()
+
+        r = ckan.action.datastore_search(resource_id=res["id"], sort="収容人数 desc", limit=2)
+        assert r["total"] == 3
+        types = {f["id"]: f["type"] for f in r["fields"]}
+        assert types["収容人数"] == "int"
+        assert types["緯度"] == "numeric" and types["開設日"] == "date"
+        first = r["records"][0]
+        assert first["名称"] == "湯田中学校"
+        assert first["収容人数"] == 500
+        assert first["開設日"] == "2023-10-02"
+        r = ckan.action.datastore_search(resource_id=res["id"], filters={"名称": "大内公民館"})
+        assert r["total"] == 1 and r["records"][0]["経度"] == 131.5
+
+        # A file that is not a workbook is refused, and nothing is added.
+        broken = tmp_path / "壊れた.xlsx"
+        broken.write_bytes(b"PK\x03\x04 not a workbook")
+        with open(broken, "rb") as f, pytest.raises(ckanapi.ValidationError) as err:
+            city.action.resource_create(package_id=d["id"], name="壊れた", upload=f)
+        assert "XLSX" in json.dumps(err.value.error_dict, ensure_ascii=False)
+        assert len(ckan.action.package_show(id=name)["resources"]) == 1
+    finally:
+        city.action.package_delete(id=name)
 
 
 def test_write_refused_without_token(ckan):

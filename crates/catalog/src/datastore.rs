@@ -16,6 +16,7 @@ use ydx_accounts::Principal;
 
 use crate::error::{CatalogError, Result};
 use crate::model::Column;
+use crate::resources::StoredBlob;
 use crate::store::Catalog;
 use crate::table::{self, ParsedTable};
 
@@ -352,13 +353,16 @@ impl TableCache {
 }
 
 impl Catalog {
-    /// The in-memory table of a blob, loading it on a miss.
-    pub(crate) fn loaded_table(&self, blob: &str) -> Result<Arc<LoadedTable>> {
-        if let Some(t) = self.tables.get(blob) {
+    /// The in-memory table of a stored version, loading it on a miss.
+    pub(crate) fn loaded_table(&self, stored: &StoredBlob) -> Result<Arc<LoadedTable>> {
+        let key = cache_key(stored);
+        if let Some(t) = self.tables.get(&key) {
             return Ok(t);
         }
-        let t = Arc::new(LoadedTable::from_parsed(self.read_blob_table(blob)?));
-        self.tables.insert(blob, t.clone());
+        let t = Arc::new(LoadedTable::from_parsed(
+            self.read_blob_table(&stored.format, &stored.blob)?,
+        ));
+        self.tables.insert(&key, t.clone());
         Ok(t)
     }
 
@@ -372,11 +376,11 @@ impl Catalog {
         if r.table.is_none() || !table::is_tabular(&r.format) {
             return Err(CatalogError::NotTabular(resource_id.to_string()));
         }
-        let blob = self
+        let stored = self
             .current_blob(&r.id)
             .await?
             .ok_or_else(|| CatalogError::NotTabular(resource_id.to_string()))?;
-        self.loaded_table(&blob)
+        self.loaded_table(&stored)
     }
 
     /// CKAN's `datastore_search` over one tabular resource.
@@ -418,7 +422,7 @@ impl Catalog {
             "series:{}",
             parts
                 .iter()
-                .map(|(p, b)| format!("{p}={b}"))
+                .map(|(p, b)| format!("{p}={}", cache_key(b)))
                 .collect::<Vec<_>>()
                 .join(",")
         );
@@ -430,8 +434,8 @@ impl Catalog {
             kind: "text".into(),
         }];
         let mut tables = Vec::new();
-        for (period, blob) in &parts {
-            let t = self.loaded_table(blob)?;
+        for (period, stored) in &parts {
+            let t = self.loaded_table(stored)?;
             for c in &t.columns {
                 match columns.iter_mut().find(|x| x.name == c.name) {
                     Some(x) if x.kind != c.kind => x.kind = "text".into(),
@@ -460,5 +464,15 @@ impl Catalog {
         let combined = Arc::new(LoadedTable::new(columns, rows));
         self.tables.insert(&key, combined.clone());
         combined.query(q)
+    }
+}
+
+/// A cached table's key: the blob id, qualified by the format for workbooks (the same bytes
+/// read as text would be a different table, however unlikely an upload that is both).
+fn cache_key(stored: &StoredBlob) -> String {
+    if stored.format == "XLSX" {
+        format!("xlsx:{}", stored.blob)
+    } else {
+        stored.blob.clone()
     }
 }

@@ -92,7 +92,7 @@ pub enum CatalogError {
     /// A search or data-API query the catalog cannot run (unknown column, sort field…).
     #[error("bad query: {0}")]
     BadQuery(String),
-    /// The resource has no table to query (not CSV/TSV, or a link).
+    /// The resource has no table to query (not CSV/TSV/XLSX, or a link).
     #[error("resource {0:?} has no tabular data")]
     NotTabular(String),
     #[error(transparent)]

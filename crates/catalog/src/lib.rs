@@ -21,6 +21,7 @@ mod store;
 pub mod table;
 pub mod usage;
 pub mod validate;
+pub mod xlsx;
 
 pub use datastore::{LoadedTable, TableCache, TableQuery, TableQueryResult, TableSort};
 pub use error::{CatalogError, FieldError, Result, ValidationErrors};

@@ -219,9 +219,15 @@ pub struct Resource {
 /// What was learned reading a tabular file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TableInfo {
-    /// "utf-8", "utf-8-bom" or "shift_jis".
+    /// Text tables: "utf-8", "utf-8-bom", "shift_jis", "utf-16le" or "utf-16be". Empty for
+    /// XLSX, which has no text encoding.
     pub encoding: String,
+    /// Text tables: the delimiter ("," or "\t" or ";"). Empty for XLSX.
     pub delimiter: String,
+    /// XLSX: the worksheet the table was read from. Absent for text tables (and in tables
+    /// stored before XLSX was read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
     pub columns: Vec<Column>,
     pub row_count: i64,
 }
@@ -241,6 +247,9 @@ pub struct ResourceVersion {
     pub blob: String,
     pub size: i64,
     pub filename: String,
+    /// The format this version was uploaded as (and read as, for tables): "CSV", "XLSX"…
+    #[serde(default)]
+    pub format: String,
     pub created: String,
     pub created_by: Option<String>,
     /// What changed against the previous version, for tables: rows added/removed/changed.

@@ -106,7 +106,7 @@ impl Catalog {
         }
         let format = table::format_of(format, filename);
         let parsed = if table::is_tabular(&format) {
-            Some(table::read_table(bytes)?)
+            Some(table::read_tabular(&format, bytes)?)
         } else if matches!(format.as_str(), "JSON" | "GEOJSON") {
             serde_json::from_slice::<serde::de::IgnoredAny>(bytes).map_err(|e| {
                 CatalogError::BadFile {
@@ -211,19 +211,21 @@ impl Catalog {
         let mut tx = self.db.begin().await?;
         // Read the current version inside the transaction, so two concurrent uploads number
         // their versions one after the other.
-        let current: Option<(i64, String)> = with_tx!(&mut tx, |c| {
+        let current: Option<(i64, String, String)> = with_tx!(&mut tx, |c| {
             sqlx::query_as(
-                "SELECT version, blob FROM resource_versions WHERE resource_id = $1 \
+                "SELECT version, blob, format FROM resource_versions WHERE resource_id = $1 \
                  ORDER BY version DESC LIMIT 1",
             )
             .bind(&before.id)
             .fetch_optional(&mut *c)
             .await?
         });
-        let next = current.as_ref().map_or(1, |(v, _)| v + 1);
+        let next = current.as_ref().map_or(1, |(v, _, _)| v + 1);
+        // The previous version is read as the format it was uploaded as, which may differ
+        // from this one's (a CSV replaced by an XLSX still gets its rows compared).
         let change = match (&up.table, &current) {
-            (Some(new_table), Some((_, old_blob))) => self
-                .read_blob_table(old_blob)
+            (Some(new_table), Some((_, old_blob, old_format))) => self
+                .read_blob_table(old_format, old_blob)
                 .ok()
                 .map(|old| table::diff_tables(&old, new_table)),
             _ => None,
@@ -421,7 +423,7 @@ impl Catalog {
         self.resource(viewer, resource_id).await?;
         let rows: Vec<VersionRow> = with_db!(&self.db, |p| {
             sqlx::query_as(
-                "SELECT resource_id, version, blob, size, filename, created, created_by, change_json \
+                "SELECT resource_id, version, blob, size, filename, format, created, created_by, change_json \
                  FROM resource_versions WHERE resource_id = $1 ORDER BY version DESC",
             )
             .bind(resource_id)
@@ -448,17 +450,18 @@ impl Catalog {
         Ok((v, bytes))
     }
 
-    /// Reads a stored blob as a table.
-    pub(crate) fn read_blob_table(&self, blob: &str) -> Result<ParsedTable> {
+    /// Reads a stored blob as a table of `format` (the format its version was uploaded as).
+    pub(crate) fn read_blob_table(&self, format: &str, blob: &str) -> Result<ParsedTable> {
         let bytes = self.blobs.get(&BlobId::parse(blob)?)?;
-        table::read_table(&bytes)
+        table::read_tabular(format, &bytes)
     }
 
-    /// The blob of a resource's current version, if it is an upload.
-    pub(crate) async fn current_blob(&self, resource_id: &str) -> Result<Option<String>> {
-        let blob: Option<String> = with_db!(&self.db, |p| {
-            sqlx::query_scalar(
-                "SELECT blob FROM resource_versions WHERE resource_id = $1 ORDER BY version DESC LIMIT 1",
+    /// The blob of a resource's current version and the format it was uploaded as, if it is
+    /// an upload.
+    pub(crate) async fn current_blob(&self, resource_id: &str) -> Result<Option<StoredBlob>> {
+        let blob: Option<StoredBlob> = with_db!(&self.db, |p| {
+            sqlx::query_as(
+                "SELECT blob, format FROM resource_versions WHERE resource_id = $1 ORDER BY version DESC LIMIT 1",
             )
             .bind(resource_id)
             .fetch_optional(p)
@@ -468,6 +471,13 @@ impl Catalog {
     }
 }
 
+/// A version's blob and the format it was uploaded (and is read) as.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct StoredBlob {
+    pub blob: String,
+    pub format: String,
+}
+
 #[derive(Debug, sqlx::FromRow)]
 struct VersionRow {
     resource_id: String,
@@ -475,6 +485,7 @@ struct VersionRow {
     blob: String,
     size: i64,
     filename: String,
+    format: String,
     created: String,
     created_by: Option<String>,
     change_json: Option<String>,
@@ -492,6 +503,7 @@ impl VersionRow {
             blob: self.blob,
             size: self.size,
             filename: self.filename,
+            format: self.format,
             created: self.created,
             created_by: self.created_by,
         })

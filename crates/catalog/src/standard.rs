@@ -289,6 +289,9 @@ pub enum Severity {
 pub enum IssueCode {
     /// The bytes are neither UTF-8 nor Shift_JIS.
     Unreadable,
+    /// An XLSX upload that cannot be read as a table (corrupt, encrypted, empty, an error
+    /// value in a cell…); the value is the reader's message.
+    Workbook,
     /// Not UTF-8 (the standard's encoding).
     Encoding,
     /// The CSV reader stopped (e.g. an unclosed quote).
@@ -330,7 +333,8 @@ pub enum IssueCode {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Issue {
     /// The line of the file the row starts on (the header is line 1), as a spreadsheet or
-    /// editor shows it; `None` for the file as a whole.
+    /// editor shows it (for an XLSX upload, the worksheet row); `None` for the file as a
+    /// whole.
     pub row: Option<u64>,
     /// The schema's name of the column (not the alias the file used).
     pub column: Option<String>,
@@ -421,8 +425,8 @@ pub struct RepairExample {
 /// The result of checking a file against a schema.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ValidationReport {
-    /// "utf-8", "utf-8-bom", "shift_jis", "utf-16le", "utf-16be" (as `TableInfo`), or
-    /// "unknown" when the bytes could not be read.
+    /// "utf-8", "utf-8-bom", "shift_jis", "utf-16le", "utf-16be" (as `TableInfo`),
+    /// "xlsx" for a workbook, or "unknown" when the bytes could not be read.
     pub encoding: String,
     /// Data rows (header excluded).
     pub rows: u64,
@@ -447,12 +451,74 @@ pub enum StandardError {
     UnknownRepair(String),
     #[error("CSV を書き出せません: {0}")]
     Write(String),
+    /// Repairs rewrite a text file; a workbook is fixed in Excel and uploaded again.
+    #[error(
+        "Excel ファイル（XLSX）には自動修正を適用できません。Excel で直してから新しい版をアップロードしてください。"
+    )]
+    Workbook,
 }
 
 /// Checks a file against a schema. Never fails: a file that cannot be read is a report
 /// with that one issue.
 pub fn validate(schema: &Schema, raw: &[u8]) -> ValidationReport {
     analyse(schema, raw).report
+}
+
+/// Checks an upload of `format` against a schema: an XLSX workbook is checked on the table
+/// [`crate::xlsx::read_sheet`] reads from it (issue rows are worksheet rows), anything else as
+/// CSV/TSV ([`validate`]). Never fails, like [`validate`].
+///
+/// A workbook's report offers no repairs, since [`apply_repairs`] writes text: the issues
+/// a repair would fix are still listed, with no repair attached. The encoding issue cannot
+/// arise, and Excel's dates already read as `YYYY-MM-DD`.
+pub fn validate_upload(schema: &Schema, format: &str, raw: &[u8]) -> ValidationReport {
+    if format != "XLSX" {
+        return validate(schema, raw);
+    }
+    let (mut analysis, mut out, repairs) = start(schema);
+    analysis.report.encoding = "xlsx".to_owned();
+    let mut report = match crate::xlsx::read_sheet(raw) {
+        Err(e) => {
+            let message = match e {
+                crate::CatalogError::BadFile { message, .. } => message,
+                other => other.to_string(),
+            };
+            out.push(issue(None, None, IssueCode::Workbook, Some(&message), None));
+            finish(schema, analysis, out, repairs, &[], &[]).report
+        }
+        Ok(sheet) => {
+            let mut lines = Vec::with_capacity(sheet.rows.len() + 1);
+            lines.push(sheet.header_row);
+            analysis.records.reserve(sheet.rows.len() + 1);
+            analysis.records.push(sheet.header);
+            for (line, row) in sheet.rows {
+                lines.push(line);
+                analysis.records.push(row);
+            }
+            check_records(schema, analysis, out, repairs, &lines).report
+        }
+    };
+    report.repairs.clear();
+    for i in &mut report.issues {
+        i.repair = None;
+    }
+    report
+}
+
+/// [`apply_repairs`] for an upload of `format`.
+///
+/// # Errors
+/// [`StandardError::Workbook`] for XLSX, else those of [`apply_repairs`].
+pub fn apply_repairs_to(
+    schema: &Schema,
+    format: &str,
+    raw: &[u8],
+    accepted: &[impl AsRef<str>],
+) -> Result<Vec<u8>, StandardError> {
+    if format == "XLSX" {
+        return Err(StandardError::Workbook);
+    }
+    apply_repairs(schema, raw, accepted)
 }
 
 /// Writes the file again with the accepted repairs applied and nothing else changed in
@@ -642,6 +708,10 @@ fn messages(code: IssueCode, column: &str, value: &str) -> (String, String) {
         C::Unreadable => (
             format!("ファイルを文字として読めません: {value}"),
             format!("The file cannot be read as text: {value}"),
+        ),
+        C::Workbook => (
+            format!("Excel ファイル（XLSX）を表として読めません: {value}"),
+            format!("The Excel file (XLSX) cannot be read as a table: {value}"),
         ),
         C::Encoding => (
             format!("文字コードが{value}です。標準データセットは UTF-8 で公開します。"),
@@ -1146,19 +1216,20 @@ fn repair_id(kind: RepairKind, column: &str) -> String {
     format!("{prefix}:{column}")
 }
 
-fn analyse(schema: &Schema, raw: &[u8]) -> Analysis {
-    let mut out = Collector {
+/// An empty analysis, collector and repair list for `schema`.
+fn start(schema: &Schema) -> (Analysis, Collector, Repairs) {
+    let out = Collector {
         issues: Vec::new(),
         omitted: 0,
         errors: 0,
         warnings: 0,
         per_column: HashMap::new(),
     };
-    let mut repairs = Repairs {
+    let repairs = Repairs {
         by_id: BTreeMap::new(),
         order: Vec::new(),
     };
-    let mut analysis = Analysis {
+    let analysis = Analysis {
         report: ValidationReport {
             encoding: "unknown".to_owned(),
             rows: 0,
@@ -1183,7 +1254,11 @@ fn analyse(schema: &Schema, raw: &[u8]) -> Analysis {
         crlf: false,
         malformed: None,
     };
+    (analysis, out, repairs)
+}
 
+fn analyse(schema: &Schema, raw: &[u8]) -> Analysis {
+    let (mut analysis, mut out, mut repairs) = start(schema);
     let decoded = match ydx_text::decode(raw) {
         Ok(d) => d,
         Err(e) => {
@@ -1252,6 +1327,18 @@ fn analyse(schema: &Schema, raw: &[u8]) -> Analysis {
             }
         }
     }
+    check_records(schema, analysis, out, repairs, &lines)
+}
+
+/// Checks the header and rows read into `analysis.records`; `lines[i]` is where record `i`
+/// starts in the file (the line of a text file, the row of a worksheet).
+fn check_records(
+    schema: &Schema,
+    mut analysis: Analysis,
+    mut out: Collector,
+    mut repairs: Repairs,
+    lines: &[u64],
+) -> Analysis {
     let Some(header) = analysis.records.first().cloned() else {
         out.push(issue(None, None, IssueCode::EmptyFile, None, None));
         return finish(schema, analysis, out, repairs, &[], &[]);

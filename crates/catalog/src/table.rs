@@ -1,9 +1,10 @@
-//! Reading uploaded tables (CSV/TSV) as municipalities publish them, and comparing two
+//! Reading uploaded tables (CSV/TSV/XLSX) as municipalities publish them, and comparing two
 //! versions of one.
 //!
 //! Decoding (UTF-8, BOM, Shift_JIS), delimiter and header detection and type inference are
-//! `ydx_text`'s; this module reads every row, refuses a file with a clear line-numbered error
-//! rather than storing something half-read, and computes [`TableChange`] between versions.
+//! `ydx_text`'s, and workbooks are read by [`crate::xlsx`]; this module reads every row,
+//! refuses a file with a clear line-numbered error rather than storing something half-read,
+//! and computes [`TableChange`] between versions.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -20,7 +21,51 @@ pub struct ParsedTable {
 
 /// Formats read as tables.
 pub fn is_tabular(format: &str) -> bool {
-    matches!(format, "CSV" | "TSV")
+    matches!(format, "CSV" | "TSV" | "XLSX")
+}
+
+/// Reads a file of a tabular format ([`is_tabular`]): XLSX as a workbook, anything else as
+/// delimited text.
+///
+/// # Errors
+/// See [`read_table`] and [`read_xlsx`].
+pub fn read_tabular(format: &str, bytes: &[u8]) -> Result<ParsedTable> {
+    match format {
+        "XLSX" => read_xlsx(bytes),
+        _ => read_table(bytes),
+    }
+}
+
+/// Reads the table of an XLSX workbook's first visible worksheet with a value (see
+/// [`crate::xlsx`] for how cells become text). The header is the first row with a value;
+/// its blank cells are named `列N` and repeated names get `_2`, `_3`… as in a CSV; column
+/// types are inferred from the text as for a CSV.
+///
+/// # Errors
+/// [`CatalogError::BadFile`], see [`crate::xlsx::read_sheet`].
+pub fn read_xlsx(bytes: &[u8]) -> Result<ParsedTable> {
+    let sheet = crate::xlsx::read_sheet(bytes)?;
+    let names = ydx_text::column_names(&sheet.header);
+    let rows: Vec<Vec<String>> = sheet.rows.into_iter().map(|(_, r)| r).collect();
+    let types = ydx_text::infer_types(&names, &rows);
+    let columns = names
+        .into_iter()
+        .zip(types)
+        .map(|(name, t)| Column {
+            name,
+            kind: kind_name(t).to_string(),
+        })
+        .collect();
+    Ok(ParsedTable {
+        info: TableInfo {
+            encoding: String::new(),
+            delimiter: String::new(),
+            sheet: Some(sheet.name),
+            columns,
+            row_count: rows.len() as i64,
+        },
+        rows,
+    })
 }
 
 /// The format of an upload: the one given (upper-cased), else the file name's extension.
@@ -142,6 +187,7 @@ pub fn read_table(bytes: &[u8]) -> Result<ParsedTable> {
         info: TableInfo {
             encoding: encoding.to_string(),
             delimiter,
+            sheet: None,
             columns,
             row_count: rows.len() as i64,
         },

@@ -182,8 +182,10 @@ fn looks_like_header(first: &[String], rest: &[Vec<String>]) -> bool {
     score > 0 || (score == 0 && names_like)
 }
 
-/// Header cells as column names: trimmed, blanks named by position, repeats made unique.
-fn column_names(header: &[String]) -> Vec<String> {
+/// Header cells as column names: trimmed, blanks named by position (`列N`), repeats made
+/// unique (`_2`, `_3`…). Spreadsheet readers use it too, so a table gets the same column names
+/// whether it was uploaded as CSV or XLSX.
+pub fn column_names(header: &[String]) -> Vec<String> {
     let mut seen = HashSet::new();
     header
         .iter()

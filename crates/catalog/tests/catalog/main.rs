@@ -8,6 +8,7 @@ mod datasets;
 mod resources;
 mod search;
 mod usage;
+mod xlsx;
 
 use std::sync::Arc;
 

@@ -650,3 +650,253 @@ async fn use_is_counted_and_ranked_on_the_home_page() {
     let (_, home2, _) = app.get("/catalog").await;
     assert!(home2.contains("ダウンロード1回・閲覧3回"), "{home2}");
 }
+
+/// A workbook as a municipality saves it: the table on a sheet named 地点, numbers as
+/// numbers, a date cell, and 人数 from formulas.
+fn points_xlsx(rows: &[(&str, f64, f64, u16, &str)]) -> Vec<u8> {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Formula, Workbook};
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("地点").unwrap();
+    let date = Format::new().set_num_format("yyyy/m/d");
+    for (c, h) in ["名称", "緯度", "経度", "人数", "確認日"]
+        .iter()
+        .enumerate()
+    {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    for (i, (name, lat, lon, people, formula)) in rows.iter().enumerate() {
+        let r = i as u32 + 1;
+        ws.write_string(r, 0, *name).unwrap();
+        ws.write_number(r, 1, *lat).unwrap();
+        ws.write_number(r, 2, *lon).unwrap();
+        ws.write_formula(r, 3, Formula::new(*formula).set_result(people.to_string()))
+            .unwrap();
+        let day = ExcelDateTime::from_ymd(2024, 4, 1 + i as u8).unwrap();
+        ws.write_datetime_with_format(r, 4, &day, &date).unwrap();
+    }
+    wb.save_to_buffer().unwrap()
+}
+
+#[tokio::test]
+async fn xlsx_upload_is_previewed_mapped_queried_and_downloaded() {
+    let app = app().await;
+    dataset(&app, "hagi-points", "萩の地点", DatasetFields::default()).await;
+    let bytes = points_xlsx(&[
+        ("萩城跡", 34.4178, 131.3881, 120, "=100+20"),
+        ("萩市役所", 34.4081, 131.399, 300, "=3*100"),
+        ("東光寺", 34.4166, 131.4216, 45, "=40+5"),
+    ]);
+    let (cookies, csrf) = signed_in(&app, HAGI_STAFF, "/dataset/hagi-points/resource/new").await;
+    let (s, _, res) = post_multipart(
+        &app,
+        "/dataset/hagi-points/resource/new",
+        &cookies,
+        &[("_csrf", &csrf), ("name", "地点"), ("format", "")],
+        Some(("地点.xlsx", &bytes)),
+    )
+    .await;
+    assert_eq!(s, 303);
+    let page = res.headers()["location"].to_str().unwrap().to_string();
+    let id = page.rsplit('/').next().unwrap().to_string();
+
+    // The preview: rows, the sheet instead of encoding and delimiter, types, the map.
+    let (s, body, _) = app.get(&page).await;
+    assert_eq!(s, 200);
+    assert!(body.contains("全 3 行中 1〜3 行目"), "{body}");
+    assert!(body.contains("<td>萩城跡</td>") && body.contains("<td>2024-04-01</td>"));
+    assert!(body.contains("シート") && body.contains("地点"));
+    assert!(!body.contains("文字コード") && !body.contains("区切り文字"));
+    assert!(body.contains("整数"));
+    assert!(body.contains("地図に示した 3 地点"));
+    let (s, body, _) = app.get(&format!("{page}/points.geojson")).await;
+    assert_eq!(s, 200);
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["features"].as_array().unwrap().len(), 3);
+    assert_eq!(v["features"][0]["geometry"]["coordinates"][0], 131.3881);
+    // Sorted by 人数 (the formulas' values), largest first.
+    let (_, body, _) = app
+        .get(&format!("{page}?sort=%E4%BA%BA%E6%95%B0&desc=1"))
+        .await;
+    let (a, b) = (
+        body.find("<td>萩市役所</td>").unwrap(),
+        body.find("<td>萩城跡</td>").unwrap(),
+    );
+    assert!(a < b);
+
+    // The data APIs.
+    let (s, body, _) = app
+        .get(&format!(
+            "/api/3/action/datastore_search?resource_id={id}&sort=%E4%BA%BA%E6%95%B0%20asc"
+        ))
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["result"]["total"], 3);
+    assert_eq!(v["result"]["records"][0]["名称"], "東光寺");
+    assert_eq!(v["result"]["records"][0]["人数"], 45);
+    let (s, body, _) = app
+        .get(&format!("/api/catalog/resources/{id}/data?format=csv"))
+        .await;
+    assert_eq!(s, 200);
+    assert!(
+        body.contains("萩城跡,34.4178,131.3881,120,2024-04-01"),
+        "{body}"
+    );
+    let (_, body, _) = app
+        .get(&format!("/api/3/action/resource_show?id={id}"))
+        .await;
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["result"]["format"], "XLSX");
+    assert_eq!(v["result"]["datastore_active"], true);
+    assert_eq!(v["result"]["encoding"], serde_json::Value::Null);
+    assert_eq!(v["result"]["sheet"], "地点");
+
+    // The original workbook is what downloads.
+    let req = Request::get(format!("{page}/download"))
+        .body(Body::empty())
+        .unwrap();
+    let res = app.send(req).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        res.headers()["content-type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    let got = http_body_util::BodyExt::collect(res.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    assert_eq!(got.as_ref(), bytes.as_slice());
+
+    // A second version: the history counts the rows that changed.
+    let v2 = points_xlsx(&[
+        ("萩城跡", 34.4178, 131.3881, 150, "=100+50"),
+        ("萩市役所", 34.4081, 131.399, 300, "=3*100"),
+    ]);
+    let (s, _, _) = post_multipart(
+        &app,
+        &format!("{page}/upload"),
+        &cookies,
+        &[("_csrf", &csrf)],
+        Some(("地点_v2.xlsx", &v2)),
+    )
+    .await;
+    assert_eq!(s, 303);
+    let (_, body, _) = app.get(&format!("{page}/history")).await;
+    assert!(
+        body.contains("削除 1 行") && body.contains("変更 1 行"),
+        "{body}"
+    );
+
+    // A file that is not a workbook: refused without a line number, nothing stored.
+    let (s, body, _) = post_multipart(
+        &app,
+        &format!("{page}/upload"),
+        &cookies,
+        &[("_csrf", &csrf)],
+        Some(("壊れた.xlsx", b"PK\x03\x04 not a workbook")),
+    )
+    .await;
+    assert_eq!(s, 422);
+    assert!(
+        body.contains("ファイルを読めませんでした：XLSX（Excel ブック）として読めません"),
+        "{body}"
+    );
+    assert!(body.contains("何も保存していません"));
+    let versions = app.catalog.resource_versions(None, &id).await.unwrap();
+    assert_eq!(versions.len(), 2);
+}
+
+#[tokio::test]
+async fn xlsx_series_latest_download_and_standard_check() {
+    let app = app().await;
+    dataset(
+        &app,
+        "hagi-series",
+        "年度別の地点",
+        DatasetFields {
+            series: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let p = principal(&app, HAGI_STAFF).await;
+    let mut latest = String::new();
+    for (fy, people) in [("2024", 20u16), ("2023", 10)] {
+        let bytes = points_xlsx(&[("萩城跡", 34.4178, 131.3881, people, "=1")]);
+        let r = app
+            .catalog
+            .add_resource(
+                &p,
+                "hagi-series",
+                ResourceFields {
+                    name: format!("{fy}年度"),
+                    period: Some(fy.into()),
+                    ..Default::default()
+                },
+                ResourceSource::Upload {
+                    bytes,
+                    filename: format!("{fy}.xlsx"),
+                },
+            )
+            .await
+            .unwrap();
+        if fy == "2024" {
+            latest = r.id;
+        }
+    }
+    let (s, _, res) = app.get("/dataset/hagi-series/latest/download").await;
+    assert_eq!(s, 303);
+    let location = res.headers()["location"].to_str().unwrap();
+    // The highest period, though it was added first.
+    assert!(location.ends_with(&format!("/resource/{latest}/download")));
+    // The combined table of the series on the dataset page.
+    let (_, body, _) = app.get("/dataset/hagi-series").await;
+    assert!(
+        body.contains("<td>2023</td>") && body.contains("<td>2024</td>"),
+        "{body}"
+    );
+
+    // A standard dataset published as XLSX is checked on its sheet, without repairs.
+    dataset(
+        &app,
+        "hagi-aed-xlsx",
+        "AED設置箇所一覧",
+        DatasetFields {
+            standard: Some("aed".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    let header = "全国地方公共団体コード,ID,地方公共団体名,名称,所在地_連結表記,緯度,経度,設置位置";
+    let row = "352048,3520470001,萩市,萩市役所,山口県萩市大字江向510番地,34.408,131.399,1階玄関";
+    for (r, line) in [header, row].iter().enumerate() {
+        for (c, cell) in line.split(',').enumerate() {
+            ws.write_string(r as u32, c as u16, cell).unwrap();
+        }
+    }
+    let bytes = wb.save_to_buffer().unwrap();
+    let (cookies, csrf) = signed_in(&app, HAGI_STAFF, "/dataset/hagi-aed-xlsx/resource/new").await;
+    let (s, _, res) = post_multipart(
+        &app,
+        "/dataset/hagi-aed-xlsx/resource/new",
+        &cookies,
+        &[("_csrf", &csrf)],
+        Some(("aed.xlsx", &bytes)),
+    )
+    .await;
+    assert_eq!(s, 303);
+    let validate = res.headers()["location"].to_str().unwrap().to_string();
+    assert!(validate.ends_with("/validate"));
+    let (s, body, _) = app.get_with(&validate, &[("cookie", &cookies)]).await;
+    assert_eq!(s, 200);
+    // 352048 has the wrong check digit (萩市 is 352047), on worksheet row 2.
+    assert!(body.contains("352048"), "{body}");
+    assert!(
+        body.contains("Excel ファイル（XLSX）は自動では直しません"),
+        "{body}"
+    );
+    assert!(!body.contains("name=\"repair\""));
+}

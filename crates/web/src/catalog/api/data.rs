@@ -284,7 +284,7 @@ fn push_row(out: &mut String, cells: impl Iterator<Item = String>) {
     out.push_str("\r\n");
 }
 
-/// Rows of a tabular resource (CSV/TSV upload): filters, full text, sort, fields, paging,
+/// Rows of a tabular resource (CSV/TSV/XLSX upload): filters, full text, sort, fields, paging,
 /// JSON or CSV.
 #[utoipa::path(get, path = "/api/catalog/resources/{id}/data", tag = "catalog",
     params(("id" = String, Path, description = "Resource id"), DataParams),

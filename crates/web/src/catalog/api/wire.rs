@@ -233,7 +233,9 @@ pub fn resource_json(base: &str, d: &Dataset, r: &Resource) -> Value {
         "period": r.period,
         "version": r.version,
         "row_count": r.table.as_ref().map(|t| t.row_count),
-        "encoding": r.table.as_ref().map(|t| t.encoding.clone()),
+        // A workbook has no text encoding: null, and the sheet it was read from instead.
+        "encoding": r.table.as_ref().map(|t| t.encoding.clone()).filter(|e| !e.is_empty()),
+        "sheet": r.table.as_ref().and_then(|t| t.sheet.clone()),
         "datastore_fields": fields,
     })
 }

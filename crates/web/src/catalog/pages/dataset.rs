@@ -347,9 +347,10 @@ async fn quality_view(
             .resources
             .iter()
             .find(|r| r.url_type == "upload" && ydx_catalog::table::is_tabular(&r.format))
-        && let Ok((_, bytes)) = catalog.resource_bytes(viewer, &r.id, None).await
+        && let Ok((version, bytes)) = catalog.resource_bytes(viewer, &r.id, None).await
     {
-        conformity = Some(ydx_catalog::standard::validate(schema, &bytes).summary);
+        conformity =
+            Some(ydx_catalog::standard::validate_upload(schema, &version.format, &bytes).summary);
     }
     let report =
         ydx_catalog::quality::score(d, time::OffsetDateTime::now_utc(), conformity.as_ref());
@@ -439,14 +440,19 @@ pub(crate) async fn show_resource(
     let mut map_points = None;
     let points_href = format!("{}/points.geojson", view.page);
     if let Some(t) = &r.table {
-        info.push((c.encoding, t.encoding.clone()));
-        info.push((
-            c.delimiter,
-            match t.delimiter.as_str() {
-                "\t" => "TAB".to_string(),
-                d => d.to_string(),
-            },
-        ));
+        // A workbook's table comes from one sheet; a text table has an encoding and delimiter.
+        if let Some(sheet) = &t.sheet {
+            info.push((c.sheet, sheet.clone()));
+        } else {
+            info.push((c.encoding, t.encoding.clone()));
+            info.push((
+                c.delimiter,
+                match t.delimiter.as_str() {
+                    "\t" => "TAB".to_string(),
+                    d => d.to_string(),
+                },
+            ));
+        }
         info.push((c.row_count, t.row_count.to_string()));
         columns = t
             .columns

@@ -910,10 +910,14 @@ fn upload_error(c: &CatalogTexts, e: &CatalogError) -> Option<String> {
     match e {
         CatalogError::BadFile { line, message } => Some(format!(
             "{} {}",
-            fill(
-                c.bad_file,
-                &[("line", &line.to_string()), ("message", message)]
-            ),
+            if *line == 0 {
+                fill(c.bad_file_whole, &[("message", message)])
+            } else {
+                fill(
+                    c.bad_file,
+                    &[("line", &line.to_string()), ("message", message)],
+                )
+            },
             c.nothing_stored
         )),
         CatalogError::TooLarge { size, limit } => Some(format!(
@@ -1177,6 +1181,8 @@ struct ValidatePage {
     issues: Vec<IssueView>,
     omitted: Option<String>,
     repairs: Vec<RepairView>,
+    /// Said when no repair is offered: a workbook is never repaired here.
+    no_repairs: &'static str,
     version: i64,
     notice: Option<String>,
     error: Option<String>,
@@ -1214,7 +1220,7 @@ async fn validation_page(
         Ok(x) => x,
         Err(e) => return page_error(lang, e).into_response(),
     };
-    let report = ydx_catalog::standard::validate(schema, &bytes);
+    let report = ydx_catalog::standard::validate_upload(schema, &version.format, &bytes);
     let s = &report.summary;
     let issues = report
         .issues
@@ -1295,6 +1301,11 @@ async fn validation_page(
             )
         }),
         repairs,
+        no_repairs: if version.format == "XLSX" {
+            c.no_repairs_workbook
+        } else {
+            c.no_repairs
+        },
         version: version.version,
         notice,
         error,
@@ -1391,10 +1402,11 @@ pub(crate) async fn apply_repairs(
         )
         .await;
     }
-    let repaired = match ydx_catalog::standard::apply_repairs(schema, &bytes, &accepted) {
-        Ok(b) => b,
-        Err(e) => return retry(e.to_string()).await,
-    };
+    let repaired =
+        match ydx_catalog::standard::apply_repairs_to(schema, &version.format, &bytes, &accepted) {
+            Ok(b) => b,
+            Err(e) => return retry(e.to_string()).await,
+        };
     let format = d
         .resources
         .iter()
