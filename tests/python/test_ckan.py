@@ -5,9 +5,8 @@ import os
 import shutil
 import subprocess
 import sys
-import datetime
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import ckanapi
 import openpyxl
@@ -221,9 +220,9 @@ def test_xlsx_upload_is_queried_with_datastore_search(city, ckan, http, tmp_path
         ws = wb.active
         ws.title = "避難所"
         ws.append(["名称", "住所", "緯度", "経度", "収容人数", "開設日"])
-        ws.append(["山口小学校", "山口市亀山町1", 34.18, 131.47, 300, datetime.date(2024, 4, 1)])
-        ws.append(["湯田中学校", "山口市湯田温泉2", 34.16, 131.45, 500, datetime.date(2023, 10, 2)])
-        ws.append(["大内公民館", "山口市大内御堀3", 34.17, 131.5, 120, datetime.date(2022, 1, 31)])
+        ws.append(["山口小学校", "山口市亀山町1", 34.18, 131.47, 300, date(2024, 4, 1)])
+        ws.append(["湯田中学校", "山口市湯田温泉2", 34.16, 131.45, 500, date(2023, 10, 2)])
+        ws.append(["大内公民館", "山口市大内御堀3", 34.17, 131.5, 120, date(2022, 1, 31)])
         path = tmp_path / "避難所.xlsx"
         wb.save(path)
         with open(path, "rb") as f:
