@@ -312,7 +312,8 @@ impl Catalog {
                 new.target_org
             )));
         }
-        if errors.is_empty() && self.harvest_source(&id).await.is_ok() {
+        // `new` is the path of the form that adds a source on the staff pages.
+        if errors.is_empty() && (id == "new" || self.harvest_source(&id).await.is_ok()) {
             errors.add("id", "name_taken", "That harvest source already exists");
         }
         errors.into_result()?;
