@@ -293,6 +293,16 @@ async fn a_source_is_added_through_the_form_and_mistakes_are_explained() {
         assert_eq!(count().await, before, "{changes:?}: nothing stored");
     }
 
+    // Several at once: all said, in the order of the form, above it.
+    let form = with(&[("id", "X"), ("url", "x"), ("name", "")]);
+    let (s, body, _) = app
+        .post_form("/staff/catalog/harvest/new", &form, &cookies)
+        .await;
+    assert_eq!(s, 422);
+    let at = |href: &str| body.find(&format!("<li><a href=\"{href}\">")).unwrap();
+    assert!(at("#f-name") < at("#f-id") && at("#f-id") < at("#f-url"));
+    assert_eq!(count().await, before);
+
     // In English too.
     let form = with(&[("url", "not a url")]);
     let req = axum::http::Request::post("/staff/catalog/harvest/new")
@@ -512,7 +522,10 @@ async fn a_runs_report_lists_what_was_added_and_what_failed_with_why() {
     assert!(body.contains("<details open>"));
     assert!(body.matches("<caption").count() >= 2);
     // Next run: two hours after this one.
-    assert!(body.contains("<dt>次の予定</dt><dd>20"), "a time, not due now");
+    assert!(
+        body.contains("<dt>次の予定</dt><dd>20"),
+        "a time, not due now"
+    );
 
     // English and easy Japanese.
     let (_, body, _) = app

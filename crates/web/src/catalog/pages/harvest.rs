@@ -290,6 +290,16 @@ impl FormPage {
     }
 }
 
+/// The form's fields, in the order they are shown.
+const FIELDS: [&str; 6] = [
+    "name",
+    "id",
+    "url",
+    "target_org",
+    "filter",
+    "schedule_minutes",
+];
+
 fn field_label(c: &CatalogTexts, field: &str) -> &'static str {
     match field {
         "id" => c.harvest_field_id,
@@ -371,8 +381,12 @@ async fn form_page(
 ) -> Response {
     let lang = visitor.lang;
     let c = texts(lang);
-    let summary: Vec<(String, String)> = errors
-        .iter()
+    // In the order of the form.
+    let order = |f: &str| FIELDS.iter().position(|x| *x == f).unwrap_or(FIELDS.len());
+    let mut fields: Vec<(&String, &Vec<String>)> = errors.iter().collect();
+    fields.sort_by_key(|(f, _)| order(f));
+    let summary: Vec<(String, String)> = fields
+        .into_iter()
         .flat_map(|(field, msgs)| {
             let label = field_label(c, field);
             msgs.iter().map(move |m| {
