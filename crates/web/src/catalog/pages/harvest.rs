@@ -132,9 +132,16 @@ struct ListPage {
     notice: Option<&'static str>,
 }
 
-fn last_run_text(c: &CatalogTexts, r: &HarvestRun) -> String {
+/// The result of a source's last run; `running` when the source's lock is held.
+fn last_run_text(c: &CatalogTexts, r: &HarvestRun, running: bool) -> String {
     if r.finished.is_none() {
-        c.harvest_running.to_string()
+        // Unfinished and not running: its process died.
+        if running {
+            c.harvest_running
+        } else {
+            c.harvest_stopped
+        }
+        .to_string()
     } else if r.report.error.is_some() {
         format!("{} ({})", c.harvest_stopped, run_summary(c, r))
     } else {
@@ -178,7 +185,7 @@ pub(crate) async fn list_sources(
                 last_run: st
                     .last_run
                     .as_ref()
-                    .map(|r| (display_time(&r.started), last_run_text(c, r))),
+                    .map(|r| (display_time(&r.started), last_run_text(c, r, st.running))),
             }
         })
         .collect();
@@ -501,7 +508,9 @@ struct RunView {
     id: String,
     heading: String,
     started: String,
-    finished: Option<String>,
+    /// When it finished, or that it is running or was stopped.
+    finished: String,
+    done: bool,
     summary: String,
     listed: usize,
     unchanged: usize,
@@ -555,7 +564,8 @@ fn item_rows(items: &[HarvestItem]) -> Vec<ItemRow> {
         .collect()
 }
 
-fn run_view(c: &CatalogTexts, r: &HarvestRun, newest: bool) -> RunView {
+/// One run for the history; `running` when it is the newest and the source's lock is held.
+fn run_view(c: &CatalogTexts, r: &HarvestRun, newest: bool, running: bool) -> RunView {
     let started = display_time(&r.started);
     let report = &r.report;
     let lists = [
@@ -578,7 +588,13 @@ fn run_view(c: &CatalogTexts, r: &HarvestRun, newest: bool) -> RunView {
         id: format!("run-{}", r.id),
         heading: fill(c.harvest_run_of, &[("at", &started)]),
         started,
-        finished: r.finished.as_deref().map(display_time),
+        finished: match r.finished.as_deref() {
+            Some(t) => display_time(t),
+            None if running => c.harvest_running.to_string(),
+            // Unfinished and not running: its process died.
+            None => c.harvest_stopped.to_string(),
+        },
+        done: r.finished.is_some(),
         summary: run_summary(c, r),
         listed: report.remote_count,
         unchanged: report.unchanged,
@@ -669,7 +685,7 @@ pub(crate) async fn show_source(
         runs: runs
             .iter()
             .enumerate()
-            .map(|(i, r)| run_view(c, r, i == 0))
+            .map(|(i, r)| run_view(c, r, i == 0, i == 0 && st.running))
             .collect(),
         history_lead: fill(c.harvest_history_lead, &[("n", &RUNS_SHOWN.to_string())]),
         notice: notice(c, q.done.as_deref()),
