@@ -1,5 +1,6 @@
 // The catalog in a real browser: home, search with facets, a dataset, a resource preview with
-// its map, and the publisher's pages — phone and desktop, each scanned with axe-core.
+// its map, the publisher's pages and the administrators' harvest pages — phone and desktop,
+// each scanned with axe-core.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { BASE, launch, newPage, assertAccessible, signIn } from "./helpers.mjs";
@@ -53,6 +54,54 @@ for (const viewport of ["phone", "desktop"]) {
     await Promise.all([page.waitForNavigation(), page.click("main form button[type=submit]")]);
     assert.match(await page.locator("main").textContent(), /入力|必須|タイトル/);
     await assertAccessible(page, `new dataset form with errors ${viewport}`);
+    await page.context().close();
+  });
+
+  // Harvest sources, as 山口市's administrator. The source points at this demo server with a
+  // filter that matches nothing, so whenever the scheduler runs it (the test does not wait
+  // for that) it changes nothing the other tests see.
+  test(`harvest sources for administrators (${viewport})`, async () => {
+    const page = await newPage(browser, viewport);
+    await signIn(page, "staff@city.yamaguchi.example", "demo-staff-pass");
+    await page.goto(BASE + "/staff");
+    await Promise.all([page.waitForNavigation(), page.click("main a[href='/staff/catalog/harvest']")]);
+    await assertAccessible(page, `harvest sources ${viewport}`);
+    await Promise.all([page.waitForNavigation(), page.click("main a[href='/staff/catalog/harvest/new']")]);
+    await assertAccessible(page, `new harvest source form ${viewport}`);
+    const id = `browser-${viewport}-${Date.now().toString(36)}`;
+    await page.fill("#f-name", "ブラウザテストの取り込み元");
+    await page.fill("#f-id", id);
+    await page.fill("#f-url", "ftp://not-ckan.example");
+    await page.selectOption("#f-target_org", "yamaguchi-city");
+    await page.fill("#f-filter", "organization:no-such-organization");
+    await page.fill("#f-schedule_minutes", "6");
+    await page.selectOption("#f-unit", "hours");
+    await page.check("#f-paused");
+    // A mistake is explained next to the field; what was typed stays.
+    await Promise.all([page.waitForNavigation(), page.click("main form.dataset-form button[type=submit]")]);
+    assert.match(await page.locator("#url-error").textContent(), /http:\/\/ または https:\/\//);
+    assert.equal(await page.inputValue("#f-id"), id);
+    await assertAccessible(page, `new harvest source form with errors ${viewport}`);
+    await page.fill("#f-url", BASE);
+    await Promise.all([page.waitForNavigation(), page.click("main form.dataset-form button[type=submit]")]);
+    assert.equal(new URL(page.url()).pathname, `/staff/catalog/harvest/${id}`);
+    const main = () => page.locator("main").textContent();
+    assert.match(await main(), /取り込み元を追加しました。/);
+    assert.match(await main(), /一時停止中/);
+    assert.match(await main(), /6 時間ごと/);
+    await assertAccessible(page, `harvest source ${viewport}`);
+    // Run now: queued for the server's scheduler (whether it has run yet does not matter).
+    await Promise.all([page.waitForNavigation(), page.click(`main form[action$='/${id}/run'] button`)]);
+    assert.match(await main(), /実行を予約しました。/);
+    await assertAccessible(page, `harvest source queued ${viewport}`);
+    // Resume, then pause again.
+    await Promise.all([page.waitForNavigation(), page.click(`main form[action$='/${id}/resume'] button`)]);
+    assert.match(await main(), /定期実行を再開しました。/);
+    await Promise.all([page.waitForNavigation(), page.click(`main form[action$='/${id}/pause'] button`)]);
+    assert.match(await main(), /定期実行を一時停止しました。/);
+    await page.goto(BASE + "/staff/catalog/harvest");
+    assert.match(await main(), /ブラウザテストの取り込み元/);
+    await assertAccessible(page, `harvest sources with a source ${viewport}`);
     await page.context().close();
   });
 }

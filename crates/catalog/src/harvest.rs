@@ -15,6 +15,11 @@
 //! on the source). A dataset that cannot be written is reported as failed with the reason and
 //! the run goes on. Each run's report is stored ([`Catalog::harvest_runs`]) and returned.
 //!
+//! Runs happen in the server process (its scheduler runs the due sources every minute) or
+//! from `ydx harvest run`. The staff pages cannot fetch from other sites: "run now" there
+//! records a request ([`Catalog::request_harvest_run`]) that makes the source due at the
+//! scheduler's next tick, paused or not.
+//!
 //! Resources become links to the remote URLs; no file is downloaded. A remote name already
 //! used here by a dataset that is not this source's becomes `<source-id>-<name>`.
 
@@ -186,6 +191,41 @@ pub struct HarvestRun {
     pub report: HarvestReport,
 }
 
+/// A source and where it stands, for the staff pages and `ydx harvest list`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HarvestSourceStatus {
+    pub source: HarvestSource,
+    /// A run holds the source now (its lock is fresh). Its start is `last_run.started`.
+    pub running: bool,
+    /// When a run was asked for that has not started yet ([`Catalog::request_harvest_run`]).
+    pub run_requested: Option<String>,
+    /// The latest run, finished or not.
+    pub last_run: Option<HarvestRun>,
+}
+
+impl HarvestSourceStatus {
+    /// When the schedule next makes the source due: `None` while paused; the start of the
+    /// last run plus the schedule (in the past when it is due now); empty when it never ran
+    /// (due now).
+    pub fn next_scheduled(&self) -> Option<String> {
+        if !self.source.enabled {
+            return None;
+        }
+        let Some(last) = &self.last_run else {
+            return Some(String::new());
+        };
+        let fmt =
+            time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+        let started = last
+            .started
+            .get(..19)
+            .and_then(|t| time::PrimitiveDateTime::parse(t, fmt).ok())?;
+        Some(ydx_storage::format_time(
+            started.assume_utc() + time::Duration::minutes(self.source.schedule_minutes),
+        ))
+    }
+}
+
 /// What a remote dataset became here.
 #[derive(Debug, Clone)]
 struct HarvestObject {
@@ -272,7 +312,8 @@ impl Catalog {
                 new.target_org
             )));
         }
-        if errors.is_empty() && self.harvest_source(&id).await.is_ok() {
+        // `new` is the path of the form that adds a source on the staff pages.
+        if errors.is_empty() && (id == "new" || self.harvest_source(&id).await.is_ok()) {
             errors.add("id", "name_taken", "That harvest source already exists");
         }
         errors.into_result()?;
@@ -365,6 +406,82 @@ impl Catalog {
         Ok(after)
     }
 
+    /// Asks for a run of the source as soon as possible: the scheduler of the server process
+    /// runs it at its next tick, even when the source is paused or its schedule is not yet
+    /// due (the web process cannot fetch from other sites itself). The run that starts
+    /// clears the request. Asking again while a request is pending keeps the first one.
+    pub async fn request_harvest_run(
+        &self,
+        actor: &Principal,
+        id: &str,
+    ) -> Result<HarvestSourceStatus> {
+        let source = self.harvest_source(id).await?;
+        if !actor.can_admin(&source.target_org) {
+            return Err(CatalogError::Forbidden(format!(
+                "only an administrator of {:?} can run this source",
+                source.target_org
+            )));
+        }
+        let now = ydx_storage::now();
+        let mut tx = self.db.begin().await?;
+        ydx_storage::with_tx!(&mut tx, |c| {
+            sqlx::query(
+                "UPDATE harvest_sources SET run_requested = COALESCE(run_requested, $1) \
+                 WHERE id = $2",
+            )
+            .bind(&now)
+            .bind(id)
+            .execute(&mut *c)
+            .await?;
+        });
+        ydx_accounts::audit(
+            &mut tx,
+            actor,
+            Some(&source.target_org),
+            "harvest_source.request_run",
+            "harvest_source",
+            id,
+            None,
+            Some(&serde_json::json!({ "run_requested": now })),
+        )
+        .await?;
+        commit(tx).await?;
+        self.harvest_source_status(id).await
+    }
+
+    /// The source and where it stands.
+    pub async fn harvest_source_status(&self, id: &str) -> Result<HarvestSourceStatus> {
+        let source = self.harvest_source(id).await?;
+        let sql = "SELECT running_since, run_requested FROM harvest_sources WHERE id = $1";
+        let (running_since, run_requested): (Option<String>, Option<String>) =
+            with_db!(&self.db, |p| {
+                sqlx::query_as(sql).bind(id).fetch_one(p).await?
+            });
+        let last_run = self.harvest_runs(id, 1).await?.pop();
+        Ok(HarvestSourceStatus {
+            source,
+            running: running_since.is_some_and(|t| t >= minutes_ago(LOCK_STALE_MINUTES)),
+            run_requested,
+            last_run,
+        })
+    }
+
+    /// The sources `actor` administers the target organisation of (every source for a
+    /// prefecture administrator; all of them when `actor` is `None`), with where each
+    /// stands, by id.
+    pub async fn harvest_source_statuses(
+        &self,
+        actor: Option<&Principal>,
+    ) -> Result<Vec<HarvestSourceStatus>> {
+        let mut out = Vec::new();
+        for s in self.harvest_sources().await? {
+            if actor.is_none_or(|a| a.can_admin(&s.target_org)) {
+                out.push(self.harvest_source_status(&s.id).await?);
+            }
+        }
+        Ok(out)
+    }
+
     pub async fn harvest_source(&self, id: &str) -> Result<HarvestSource> {
         let sql = format!("SELECT {SOURCE_COLUMNS} FROM harvest_sources WHERE id = $1");
         let row: Option<SourceRow> = with_db!(&self.db, |p| {
@@ -388,9 +505,16 @@ impl Catalog {
         Ok(rows.into_iter().map(source_from_row).collect())
     }
 
-    /// Enabled sources whose last run started at least `schedule_minutes` ago (or that never
-    /// ran), by id.
+    /// Sources with a pending run request ([`Catalog::request_harvest_run`]), and enabled
+    /// sources whose last run started at least `schedule_minutes` ago (or that never ran), by
+    /// id.
     pub async fn due_harvest_sources(&self) -> Result<Vec<HarvestSource>> {
+        let sql = "SELECT id FROM harvest_sources WHERE run_requested IS NOT NULL";
+        let requested: HashSet<String> = with_db!(&self.db, |p| {
+            sqlx::query_scalar::<_, String>(sql).fetch_all(p).await?
+        })
+        .into_iter()
+        .collect();
         let sql = "SELECT source_id, MAX(started) FROM harvest_runs GROUP BY source_id";
         let last: Vec<(String, Option<String>)> =
             with_db!(&self.db, |p| sqlx::query_as(sql).fetch_all(p).await?);
@@ -402,10 +526,12 @@ impl Catalog {
             .harvest_sources()
             .await?
             .into_iter()
-            .filter(|s| s.enabled)
             .filter(|s| {
-                last.get(&s.id)
-                    .is_none_or(|t| *t <= minutes_ago(s.schedule_minutes))
+                requested.contains(&s.id)
+                    || (s.enabled
+                        && last
+                            .get(&s.id)
+                            .is_none_or(|t| *t <= minutes_ago(s.schedule_minutes)))
             })
             .collect())
     }
@@ -668,20 +794,30 @@ impl Catalog {
         Ok(())
     }
 
+    /// Records the run as started, and the run requests made until then as answered.
     async fn start_harvest_run(&self, report: &HarvestReport) -> Result<()> {
         let sql = "INSERT INTO harvest_runs (id, source_id, started, report_json) \
                    VALUES ($1, $2, $3, $4)";
         let json = serde_json::to_string(report)?;
-        with_db!(&self.db, |p| {
+        let mut tx = self.db.begin().await?;
+        ydx_storage::with_tx!(&mut tx, |c| {
             sqlx::query(sql)
                 .bind(&report.run_id)
                 .bind(&report.source_id)
                 .bind(&report.started)
                 .bind(&json)
-                .execute(p)
+                .execute(&mut *c)
                 .await?;
+            sqlx::query(
+                "UPDATE harvest_sources SET run_requested = NULL \
+                 WHERE id = $1 AND run_requested <= $2",
+            )
+            .bind(&report.source_id)
+            .bind(&report.started)
+            .execute(&mut *c)
+            .await?;
         });
-        Ok(())
+        commit(tx).await
     }
 
     async fn finish_harvest_run(&self, report: &HarvestReport) -> Result<()> {
@@ -1976,6 +2112,101 @@ mod tests {
                 run(c, &fake, "nope").await,
                 Err(CatalogError::NotFound { .. })
             ));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_run_request_makes_a_source_due_until_a_run_starts() {
+        for e in envs().await {
+            let c = &e.catalog;
+            let due = || async {
+                c.due_harvest_sources()
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|s| s.id)
+                    .collect::<Vec<_>>()
+            };
+            c.create_harvest_source(&e.admin, new_source("ran"))
+                .await
+                .unwrap();
+            c.create_harvest_source(
+                &e.admin,
+                NewHarvestSource {
+                    enabled: false,
+                    ..new_source("paused")
+                },
+            )
+            .await
+            .unwrap();
+            let fake = FakeCkan::default();
+            run(c, &fake, "ran").await.unwrap();
+            // Ran just now (not due for an hour), and paused: neither is due.
+            assert!(due().await.is_empty());
+            let st = c.harvest_source_status("ran").await.unwrap();
+            assert!(!st.running && st.run_requested.is_none());
+            assert!(st.last_run.as_ref().unwrap().finished.is_some());
+            assert!(st.next_scheduled().unwrap() > st.last_run.unwrap().started);
+            assert_eq!(
+                c.harvest_source_status("paused")
+                    .await
+                    .unwrap()
+                    .next_scheduled(),
+                None
+            );
+
+            // Only an admin of the target organisation may ask, and it is audited.
+            let mut other = e.admin.clone();
+            other.memberships[0].org_id = "yamaguchi-city".into();
+            assert!(matches!(
+                c.request_harvest_run(&other, "paused").await,
+                Err(CatalogError::Forbidden(_))
+            ));
+            assert!(matches!(
+                c.request_harvest_run(&e.admin, "nope").await,
+                Err(CatalogError::NotFound { .. })
+            ));
+            assert!(due().await.is_empty());
+            let audits = audit_count(&e).await;
+            let st = c.request_harvest_run(&e.admin, "paused").await.unwrap();
+            let first = st.run_requested.clone().unwrap();
+            c.request_harvest_run(&e.admin, "ran").await.unwrap();
+            assert_eq!(audit_count(&e).await, audits + 2);
+            let log = e.accounts.audit_log(Some("hagi-city"), 1).await.unwrap();
+            assert_eq!(log[0].action, "harvest_source.request_run");
+            assert_eq!(due().await, vec!["paused", "ran"]);
+            // Asking again keeps the first request; the source stays paused.
+            let again = c.request_harvest_run(&e.admin, "paused").await.unwrap();
+            assert_eq!(again.run_requested, Some(first));
+            assert!(!again.source.enabled);
+
+            // A run that cannot start (another holds the source) leaves the request.
+            assert!(c.claim_harvest("paused").await.unwrap());
+            assert!(c.harvest_source_status("paused").await.unwrap().running);
+            assert!(run(c, &fake, "paused").await.is_err());
+            assert_eq!(due().await, vec!["paused", "ran"]);
+            c.release_harvest("paused").await.unwrap();
+
+            // The run that starts answers the request: neither is due any more.
+            run(c, &fake, "paused").await.unwrap();
+            run(c, &fake, "ran").await.unwrap();
+            assert!(due().await.is_empty());
+            let statuses = c.harvest_source_statuses(Some(&e.admin)).await.unwrap();
+            assert_eq!(statuses.len(), 2);
+            assert!(statuses.iter().all(|s| s.run_requested.is_none()));
+            assert!(
+                !c.harvest_source_status("paused")
+                    .await
+                    .unwrap()
+                    .source
+                    .enabled
+            );
+            assert!(
+                c.harvest_source_statuses(Some(&other))
+                    .await
+                    .unwrap()
+                    .is_empty()
+            );
         }
     }
 

@@ -54,6 +54,12 @@ pub fn migrations() -> &'static EngineMigrations {
                 sqlite: include_str!("../migrations/0005_usage.sqlite.sql"),
                 postgres: include_str!("../migrations/0005_usage.postgres.sql"),
             },
+            Migration {
+                version: 6,
+                name: "harvest_requests",
+                sqlite: include_str!("../migrations/0006_harvest_requests.sqlite.sql"),
+                postgres: include_str!("../migrations/0006_harvest_requests.postgres.sql"),
+            },
         ],
     };
     &M

@@ -222,6 +222,21 @@ pub enum HarvestCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Pauses a source's schedule (`ydx harvest run` and "run now" on its page still run it).
+    Pause {
+        id: String,
+        /// The administrator of the source's organisation this is recorded under (default:
+        /// the first admin of it, else a prefecture admin).
+        #[arg(long = "as", value_name = "EMAIL")]
+        as_email: Option<String>,
+    },
+    /// Resumes a paused source's schedule.
+    Resume {
+        id: String,
+        /// As for `pause`.
+        #[arg(long = "as", value_name = "EMAIL")]
+        as_email: Option<String>,
+    },
     /// Lists the sources and their last runs.
     List,
 }
@@ -278,13 +293,29 @@ pub async fn cli(db: Db, blobs: Arc<dyn BlobStore>, command: HarvestCommand) -> 
                 None => Ok(()),
             }
         }
+        HarvestCommand::Pause { id, as_email } => {
+            set_enabled(&catalog, &id, as_email.as_deref(), false).await
+        }
+        HarvestCommand::Resume { id, as_email } => {
+            set_enabled(&catalog, &id, as_email.as_deref(), true).await
+        }
         HarvestCommand::List => {
-            for s in catalog.harvest_sources().await? {
-                let last = catalog
-                    .harvest_runs(&s.id, 1)
-                    .await
-                    .context("reading runs")?
-                    .pop();
+            for st in catalog
+                .harvest_source_statuses(None)
+                .await
+                .context("reading the sources")?
+            {
+                let s = st.source;
+                let mut state = String::new();
+                if !s.enabled {
+                    state.push_str(" (paused)");
+                }
+                if st.running {
+                    state.push_str(" (running)");
+                }
+                if let Some(at) = &st.run_requested {
+                    state.push_str(&format!(" (run requested {at})"));
+                }
                 println!(
                     "{}\t{}\t{} -> {}\tevery {} min{}{}\t{}",
                     s.id,
@@ -292,9 +323,10 @@ pub async fn cli(db: Db, blobs: Arc<dyn BlobStore>, command: HarvestCommand) -> 
                     s.url,
                     s.target_org,
                     s.schedule_minutes,
-                    if s.enabled { "" } else { " (disabled)" },
+                    state,
                     s.filter.map(|f| format!("\tfq={f}")).unwrap_or_default(),
-                    match last {
+                    match st.last_run {
+                        Some(r) if r.finished.is_none() => format!("run started {}", r.started),
                         Some(r) => format!("last run {}: {}", r.started, r.report.summary()),
                         None => "never run".into(),
                     }
@@ -303,6 +335,31 @@ pub async fn cli(db: Db, blobs: Arc<dyn BlobStore>, command: HarvestCommand) -> 
             Ok(())
         }
     }
+}
+
+/// `ydx harvest pause|resume`: as an administrator of the source's organisation, audited.
+async fn set_enabled(
+    catalog: &Catalog,
+    id: &str,
+    as_email: Option<&str>,
+    enabled: bool,
+) -> anyhow::Result<()> {
+    let source = catalog.harvest_source(id).await?;
+    let admin = catalog.harvest_admin(&source.target_org, as_email).await?;
+    let s = catalog
+        .set_harvest_source_enabled(&admin, id, enabled)
+        .await?;
+    println!(
+        "harvest source {} {}, recorded as {}",
+        s.id,
+        if s.enabled {
+            format!("resumed: runs every {} min", s.schedule_minutes)
+        } else {
+            "paused".to_string()
+        },
+        admin.user.email
+    );
+    Ok(())
 }
 
 /// The report as lines for a terminal.

@@ -270,3 +270,83 @@ async fn harvest_a_second_ydx_over_http() {
     assert!(r6.no_changes());
     assert!(t.show(None, &names[1]).await.is_ok());
 }
+
+/// `ydx harvest …` as typed: the subcommands parse like the binary's.
+#[derive(clap::Parser)]
+struct HarvestCli {
+    #[command(subcommand)]
+    command: harvest_client::HarvestCommand,
+}
+
+fn command(args: &[&str]) -> harvest_client::HarvestCommand {
+    use clap::Parser;
+    let mut argv = vec!["harvest"];
+    argv.extend_from_slice(args);
+    HarvestCli::try_parse_from(argv).unwrap().command
+}
+
+#[tokio::test]
+async fn pause_and_resume_from_the_command_line() {
+    let side = side("admin@pref.example.jp").await;
+    let c = &side.catalog;
+    c.create_harvest_source(
+        &side.admin,
+        NewHarvestSource {
+            id: "src".into(),
+            name: "隣県".into(),
+            url: "https://remote.example.jp".into(),
+            target_org: "hagi-city".into(),
+            filter: None,
+            schedule_minutes: 60,
+            enabled: true,
+        },
+    )
+    .await
+    .unwrap();
+    let cli = |args: &[&str]| {
+        let db = side.db.db.clone();
+        let blobs: Arc<dyn ydx_storage::BlobStore> = side.blobs.clone();
+        harvest_client::cli(db, blobs, command(args))
+    };
+    let due = || async {
+        c.due_harvest_sources()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|s| s.id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(due().await, vec!["src"]);
+
+    cli(&["pause", "src"]).await.unwrap();
+    assert!(!c.harvest_source("src").await.unwrap().enabled);
+    assert!(due().await.is_empty());
+    let log = side.accounts.audit_log(Some("hagi-city"), 1).await.unwrap();
+    assert_eq!(log[0].action, "harvest_source.update");
+    assert_eq!(log[0].actor_label, "admin@pref.example.jp");
+    cli(&["list"]).await.unwrap();
+
+    cli(&["resume", "src", "--as", "Admin@pref.example.jp"])
+        .await
+        .unwrap();
+    assert!(c.harvest_source("src").await.unwrap().enabled);
+    assert_eq!(due().await, vec!["src"]);
+
+    // An unknown source, or someone who does not administer its organisation: refused.
+    assert!(cli(&["pause", "nope"]).await.is_err());
+    side.accounts
+        .create_user(
+            "resident@example.jp",
+            "住民",
+            "test password 1",
+            UserKind::Resident,
+        )
+        .await
+        .unwrap();
+    assert!(
+        cli(&["pause", "src", "--as", "resident@example.jp"])
+            .await
+            .is_err()
+    );
+    assert!(c.harvest_source("src").await.unwrap().enabled);
+}

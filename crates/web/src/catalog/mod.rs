@@ -73,12 +73,20 @@ impl Engine for CatalogEngine {
     }
 
     fn staff_nav(&self) -> Vec<NavEntry> {
-        vec![NavEntry {
-            path: "/staff/catalog",
-            label_ja: "データセットの管理",
-            label_en: "Manage datasets",
-            label_easy: "データセットの かんり",
-        }]
+        vec![
+            NavEntry {
+                path: "/staff/catalog",
+                label_ja: "データセットの管理",
+                label_en: "Manage datasets",
+                label_easy: "データセットの かんり",
+            },
+            NavEntry {
+                path: "/staff/catalog/harvest",
+                label_ja: "他のカタログからの取り込み（管理者）",
+                label_en: "Harvest from other catalogs (administrators)",
+                label_easy: "ほかの カタログから とりこむ（かんりしゃ）",
+            },
+        ]
     }
 
     fn warm<'a>(&'a self) -> BoxFuture<'a, Result<(), String>> {

@@ -5,6 +5,7 @@
 
 mod catalog_api;
 mod catalog_pages;
+mod harvest_pages;
 mod pages;
 mod region;
 mod shell;

@@ -1,12 +1,13 @@
 //! The catalog's pages: browsing and search (`browse`), a dataset, its resources and their
-//! history (`dataset`), and the publisher's pages (`publish`). Templates live under
-//! `templates/catalog/`; texts in `super::texts`.
+//! history (`dataset`), the publisher's pages (`publish`), and the administrators' harvest
+//! sources (`harvest`). Templates live under `templates/catalog/`; texts in `super::texts`.
 //!
 //! Every page works without JavaScript: filters, sorting and paging are plain links and GET
 //! forms; htmx (when loaded) only swaps the results in place.
 
 mod browse;
 mod dataset;
+mod harvest;
 mod publish;
 mod table;
 
@@ -69,6 +70,24 @@ pub fn router() -> Router<AppState> {
             get(publish::show_validation).post(publish::apply_repairs),
         )
         .route("/staff/catalog", get(publish::list_own_datasets))
+        .route("/staff/catalog/harvest", get(harvest::list_sources))
+        .route(
+            "/staff/catalog/harvest/new",
+            get(harvest::new_source).post(harvest::create_source),
+        )
+        .route("/staff/catalog/harvest/{id}", get(harvest::show_source))
+        .route(
+            "/staff/catalog/harvest/{id}/pause",
+            post(harvest::pause_source),
+        )
+        .route(
+            "/staff/catalog/harvest/{id}/resume",
+            post(harvest::resume_source),
+        )
+        .route(
+            "/staff/catalog/harvest/{id}/run",
+            post(harvest::run_source_now),
+        )
 }
 
 // ---- shared view helpers ------------------------------------------------------------------

@@ -1,0 +1,805 @@
+//! Staff pages for harvest sources (other CKAN catalogs imported on a schedule): the sources
+//! a staff member administers, the form to add one, and a source's page with its settings,
+//! pause/resume, "run now" and the history of its runs.
+//!
+//! Only administrators see these pages: a prefecture administrator every source, a
+//! municipality's administrator the sources harvesting into their organisations. The web
+//! process never fetches from another site: "run now" records a request that the server's
+//! scheduler (in `ydx`) honours at its next tick. Each write checks the CSRF token here and
+//! leaves authorisation to the engine, which checks again and writes the audit entry.
+
+use std::collections::{BTreeMap, HashMap};
+
+use askama::Template;
+use axum::Extension;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use ydx_accounts::{Principal, Role};
+use ydx_catalog::harvest::{HarvestItem, HarvestRun, HarvestSourceStatus, NewHarvestSource};
+use ydx_catalog::{Catalog, CatalogError, ValidationErrors};
+
+use super::publish::error_text;
+use super::{display_time, org_names, seg};
+use crate::AppState;
+use crate::auth::Visitor;
+use crate::catalog::page_error;
+use crate::catalog::texts::{CatalogTexts, fill, texts};
+use crate::error::PageError;
+use crate::i18n::Lang;
+use crate::pages::{PageCtx, render};
+use crate::staff::require_staff;
+
+const LIST: &str = "/staff/catalog/harvest";
+const NEW: &str = "/staff/catalog/harvest/new";
+/// Runs shown on a source's page.
+const RUNS_SHOWN: i64 = 20;
+
+fn source_path(id: &str) -> String {
+    format!("{LIST}/{}", seg(id))
+}
+
+/// Whether `p` administers any organisation (only administrators manage harvest sources).
+fn is_admin(p: &Principal) -> bool {
+    p.is_prefecture_admin() || p.memberships.iter().any(|m| m.role == Role::Admin)
+}
+
+/// The signed-in administrator, or the page for everyone else: sign-in for visitors, 403
+/// for residents and for staff who administer nothing.
+fn require_admin(visitor: &Visitor, here: &str) -> Result<Principal, Box<Response>> {
+    let p = require_staff(visitor, here)?;
+    if !is_admin(&p) {
+        return Err(Box::new(PageError::forbidden(visitor.lang).into_response()));
+    }
+    Ok(p)
+}
+
+/// `every 2 h` and the like, in the largest unit that divides the schedule.
+fn schedule_text(c: &CatalogTexts, minutes: i64) -> String {
+    let (text, n) = if minutes % 1440 == 0 {
+        (c.harvest_every_days, minutes / 1440)
+    } else if minutes % 60 == 0 {
+        (c.harvest_every_hours, minutes / 60)
+    } else {
+        (c.harvest_every_minutes, minutes)
+    };
+    fill(text, &[("n", &n.to_string())])
+}
+
+fn run_summary(c: &CatalogTexts, r: &HarvestRun) -> String {
+    fill(
+        c.harvest_summary,
+        &[
+            ("a", &r.added.to_string()),
+            ("u", &r.updated.to_string()),
+            ("r", &r.removed.to_string()),
+            ("f", &r.failed.to_string()),
+        ],
+    )
+}
+
+/// Status badges of a source: each is text, never colour alone.
+fn status_badges(c: &CatalogTexts, st: &HarvestSourceStatus) -> Vec<(&'static str, bool)> {
+    let mut out = vec![if st.source.enabled {
+        (c.harvest_enabled, false)
+    } else {
+        (c.harvest_paused, true)
+    }];
+    if st.running {
+        out.push((c.harvest_running, false));
+    }
+    if st.run_requested.is_some() {
+        out.push((c.harvest_queued, false));
+    }
+    out
+}
+
+#[derive(serde::Deserialize)]
+pub(crate) struct DoneQuery {
+    done: Option<String>,
+}
+
+fn notice(c: &'static CatalogTexts, done: Option<&str>) -> Option<&'static str> {
+    match done? {
+        "created" => Some(c.harvest_created_notice),
+        "paused" => Some(c.harvest_paused_notice),
+        "resumed" => Some(c.harvest_resumed_notice),
+        "queued" => Some(c.harvest_queued_notice),
+        _ => None,
+    }
+}
+
+// ---- the list ------------------------------------------------------------------------------
+
+struct SourceRow {
+    href: String,
+    name: String,
+    url: String,
+    org: String,
+    filter: String,
+    schedule: String,
+    badges: Vec<(&'static str, bool)>,
+    /// Start of the last run, and its result (or that it runs, or stopped).
+    last_run: Option<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "catalog/harvest_list.html")]
+struct ListPage {
+    ctx: PageCtx,
+    c: &'static CatalogTexts,
+    rows: Vec<SourceRow>,
+    notice: Option<&'static str>,
+}
+
+/// The result of a source's last run; `running` when the source's lock is held.
+fn last_run_text(c: &CatalogTexts, r: &HarvestRun, running: bool) -> String {
+    if r.finished.is_none() {
+        // Unfinished and not running: its process died.
+        if running {
+            c.harvest_running
+        } else {
+            c.harvest_stopped
+        }
+        .to_string()
+    } else if r.report.error.is_some() {
+        format!("{} ({})", c.harvest_stopped, run_summary(c, r))
+    } else {
+        run_summary(c, r)
+    }
+}
+
+pub(crate) async fn list_sources(
+    State(state): State<AppState>,
+    Extension(catalog): Extension<Catalog>,
+    visitor: Visitor,
+    headers: HeaderMap,
+    Query(q): Query<DoneQuery>,
+) -> Response {
+    let p = match require_admin(&visitor, LIST) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let lang = visitor.lang;
+    let c = texts(lang);
+    let statuses = match catalog.harvest_source_statuses(Some(&p)).await {
+        Ok(s) => s,
+        Err(e) => return page_error(lang, e).into_response(),
+    };
+    let orgs = org_names(&state, lang).await;
+    let rows = statuses
+        .iter()
+        .map(|st| {
+            let s = &st.source;
+            SourceRow {
+                href: source_path(&s.id),
+                name: s.name.clone(),
+                url: s.url.clone(),
+                org: org_label(&orgs, &s.target_org),
+                filter: s
+                    .filter
+                    .clone()
+                    .unwrap_or_else(|| c.harvest_no_filter.to_string()),
+                schedule: schedule_text(c, s.schedule_minutes),
+                badges: status_badges(c, st),
+                last_run: st
+                    .last_run
+                    .as_ref()
+                    .map(|r| (display_time(&r.started), last_run_text(c, r, st.running))),
+            }
+        })
+        .collect();
+    render(&ListPage {
+        ctx: PageCtx::new(&state, &visitor, &headers, LIST, c.harvest_title),
+        c,
+        rows,
+        notice: notice(c, q.done.as_deref()),
+    })
+}
+
+fn org_label(orgs: &HashMap<String, String>, id: &str) -> String {
+    orgs.get(id).cloned().unwrap_or_else(|| id.to_string())
+}
+
+// ---- the form ------------------------------------------------------------------------------
+
+/// The form as typed, kept on error.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub(crate) struct SourceForm {
+    #[serde(rename = "_csrf")]
+    csrf: String,
+    id: String,
+    name: String,
+    url: String,
+    target_org: String,
+    filter: String,
+    every: String,
+    unit: String,
+    paused: String,
+}
+
+impl SourceForm {
+    /// The schedule in minutes; 0 (refused by the engine) when it is not a whole number.
+    fn minutes(&self) -> i64 {
+        let factor = match self.unit.as_str() {
+            "days" => 1440,
+            "hours" => 60,
+            _ => 1,
+        };
+        let n: i64 = self
+            .every
+            .trim()
+            .chars()
+            // Full-width digits, as Japanese input methods type them.
+            .map(|ch| match ch {
+                '０'..='９' => char::from_u32(ch as u32 - '０' as u32 + '0' as u32).unwrap_or(ch),
+                _ => ch,
+            })
+            .collect::<String>()
+            .parse()
+            .unwrap_or(0);
+        n.checked_mul(factor).unwrap_or(0)
+    }
+
+    fn new_source(&self) -> NewHarvestSource {
+        NewHarvestSource {
+            id: self.id.trim().to_string(),
+            name: self.name.trim().to_string(),
+            url: self.url.trim().to_string(),
+            target_org: self.target_org.trim().to_string(),
+            filter: Some(self.filter.trim().to_string()).filter(|f| !f.is_empty()),
+            schedule_minutes: self.minutes(),
+            enabled: self.paused.is_empty(),
+        }
+    }
+}
+
+struct OrgChoice {
+    value: String,
+    label: String,
+    on: bool,
+}
+
+#[derive(Template)]
+#[template(path = "catalog/harvest_form.html")]
+struct FormPage {
+    ctx: PageCtx,
+    c: &'static CatalogTexts,
+    f: SourceForm,
+    orgs: Vec<OrgChoice>,
+    units: Vec<(&'static str, &'static str, bool)>,
+    errors: BTreeMap<String, Vec<String>>,
+    summary: Vec<(String, String)>,
+    summary_title: String,
+}
+
+impl FormPage {
+    /// The messages for one field, joined, or empty.
+    fn err(&self, field: &str) -> String {
+        self.errors
+            .get(field)
+            .map(|v| v.join(" "))
+            .unwrap_or_default()
+    }
+
+    fn bad(&self, field: &str) -> bool {
+        self.errors.contains_key(field)
+    }
+
+    /// `aria-describedby` of a field: its hint and, when it is wrong, its error.
+    fn described_by(&self, field: &str) -> String {
+        let mut ids = vec![format!("{field}-hint")];
+        if self.bad(field) {
+            ids.push(format!("{field}-error"));
+        }
+        ids.join(" ")
+    }
+}
+
+/// The form's fields, in the order they are shown.
+const FIELDS: [&str; 6] = [
+    "name",
+    "id",
+    "url",
+    "target_org",
+    "filter",
+    "schedule_minutes",
+];
+
+fn field_label(c: &CatalogTexts, field: &str) -> &'static str {
+    match field {
+        "id" => c.harvest_field_id,
+        "name" => c.harvest_field_name,
+        "url" => c.harvest_field_url,
+        "target_org" => c.harvest_field_org,
+        "filter" => c.harvest_field_filter,
+        "schedule_minutes" => c.harvest_field_schedule,
+        _ => "",
+    }
+}
+
+/// A field error in the reader's language, by the engine's stable code.
+fn harvest_error_text(c: &CatalogTexts, field: &str, code: &str, message: &str) -> String {
+    match (field, code) {
+        ("id", "invalid_name") => c.harvest_err_id.to_string(),
+        ("id", "name_taken") => c.harvest_err_id_taken.to_string(),
+        (_, "invalid_schedule") => c.harvest_err_schedule.to_string(),
+        _ => error_text(c, code, message),
+    }
+}
+
+fn translate(c: &CatalogTexts, v: &ValidationErrors) -> BTreeMap<String, Vec<String>> {
+    v.fields
+        .iter()
+        .map(|(field, errs)| {
+            let mut msgs: Vec<String> = errs
+                .iter()
+                .map(|e| harvest_error_text(c, field, e.code, &e.message))
+                .collect();
+            msgs.dedup();
+            (field.clone(), msgs)
+        })
+        .collect()
+}
+
+/// Organisations `p` administers, as choices (every one for a prefecture administrator).
+async fn org_choices(
+    state: &AppState,
+    p: &Principal,
+    lang: Lang,
+    selected: &str,
+) -> Vec<OrgChoice> {
+    let mut out: Vec<OrgChoice> = if p.is_prefecture_admin() {
+        state
+            .accounts
+            .orgs(None)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|o| OrgChoice {
+                on: o.id == selected,
+                label: lang.pick(&o.name_ja, &o.name_en).to_string(),
+                value: o.id,
+            })
+            .collect()
+    } else {
+        p.memberships
+            .iter()
+            .filter(|m| m.role == Role::Admin)
+            .map(|m| OrgChoice {
+                value: m.org_id.clone(),
+                label: lang.pick(&m.org_name_ja, &m.org_name_en).to_string(),
+                on: m.org_id == selected,
+            })
+            .collect()
+    };
+    out.sort_by(|a, b| a.label.cmp(&b.label));
+    out
+}
+
+async fn form_page(
+    state: &AppState,
+    visitor: &Visitor,
+    headers: &HeaderMap,
+    p: &Principal,
+    f: SourceForm,
+    errors: BTreeMap<String, Vec<String>>,
+) -> Response {
+    let lang = visitor.lang;
+    let c = texts(lang);
+    // In the order of the form.
+    let order = |f: &str| FIELDS.iter().position(|x| *x == f).unwrap_or(FIELDS.len());
+    let mut fields: Vec<(&String, &Vec<String>)> = errors.iter().collect();
+    fields.sort_by_key(|(f, _)| order(f));
+    let summary: Vec<(String, String)> = fields
+        .into_iter()
+        .flat_map(|(field, msgs)| {
+            let label = field_label(c, field);
+            msgs.iter().map(move |m| {
+                (
+                    format!("#f-{field}"),
+                    if label.is_empty() {
+                        m.clone()
+                    } else {
+                        format!("{label}: {m}")
+                    },
+                )
+            })
+        })
+        .collect();
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let units = vec![
+        ("minutes", c.harvest_unit_minutes, f.unit == "minutes"),
+        ("hours", c.harvest_unit_hours, f.unit == "hours"),
+        ("days", c.harvest_unit_days, f.unit == "days"),
+    ];
+    let page = FormPage {
+        ctx: PageCtx::new(state, visitor, headers, NEW, c.harvest_add),
+        c,
+        orgs: org_choices(state, p, lang, &f.target_org).await,
+        units,
+        f,
+        summary_title: fill(c.form_has_errors, &[("n", &summary.len().to_string())]),
+        summary,
+        errors,
+    };
+    (status, render(&page)).into_response()
+}
+
+pub(crate) async fn new_source(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    headers: HeaderMap,
+) -> Response {
+    let p = match require_admin(&visitor, NEW) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let lang = visitor.lang;
+    let orgs = org_choices(&state, &p, lang, "").await;
+    let f = SourceForm {
+        // The only choice is chosen; with several, the admin chooses.
+        target_org: match orgs.as_slice() {
+            [only] => only.value.clone(),
+            _ => String::new(),
+        },
+        every: "1".into(),
+        unit: "days".into(),
+        ..SourceForm::default()
+    };
+    form_page(&state, &visitor, &headers, &p, f, BTreeMap::new()).await
+}
+
+pub(crate) async fn create_source(
+    State(state): State<AppState>,
+    Extension(catalog): Extension<Catalog>,
+    visitor: Visitor,
+    headers: HeaderMap,
+    Form(f): Form<SourceForm>,
+) -> Response {
+    let p = match require_admin(&visitor, NEW) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let lang = visitor.lang;
+    if !visitor.csrf_ok(&f.csrf) {
+        return PageError::csrf_refused(lang).into_response();
+    }
+    let c = texts(lang);
+    let errors = match catalog.create_harvest_source(&p, f.new_source()).await {
+        Ok(s) => {
+            return Redirect::to(&format!("{}?done=created", source_path(&s.id))).into_response();
+        }
+        Err(CatalogError::Validation(v)) => translate(c, &v),
+        Err(CatalogError::Forbidden(_)) => BTreeMap::from([(
+            "target_org".to_string(),
+            vec![c.harvest_err_not_admin.to_string()],
+        )]),
+        Err(e) => return page_error(lang, e).into_response(),
+    };
+    form_page(&state, &visitor, &headers, &p, f, errors).await
+}
+
+// ---- a source ------------------------------------------------------------------------------
+
+/// A dataset in a run's report.
+struct ItemRow {
+    remote_name: String,
+    /// The dataset here and its page, when one was made.
+    local: Option<(String, String)>,
+    message: String,
+}
+
+/// One list of a run's report (added, updated, removed or failed).
+struct ItemList {
+    /// Unique within the page, for the table's caption.
+    id: String,
+    label: &'static str,
+    items: Vec<ItemRow>,
+    open: bool,
+}
+
+struct RunView {
+    id: String,
+    heading: String,
+    started: String,
+    /// When it finished, or that it is running or was stopped.
+    finished: String,
+    done: bool,
+    summary: String,
+    listed: usize,
+    unchanged: usize,
+    error: Option<String>,
+    notes: Vec<String>,
+    lists: Vec<ItemList>,
+}
+
+#[derive(Template)]
+#[template(path = "catalog/harvest_source.html")]
+struct SourcePage {
+    ctx: PageCtx,
+    c: &'static CatalogTexts,
+    id: String,
+    name: String,
+    url: String,
+    org: String,
+    filter: String,
+    schedule: String,
+    created: String,
+    enabled: bool,
+    badges: Vec<(&'static str, bool)>,
+    running_since: Option<String>,
+    queued: Option<String>,
+    next_run: String,
+    runs: Vec<RunView>,
+    history_lead: String,
+    notice: Option<&'static str>,
+    pause: String,
+    resume: String,
+    run_now: String,
+}
+
+fn item_rows(items: &[HarvestItem]) -> Vec<ItemRow> {
+    items
+        .iter()
+        .map(|i| ItemRow {
+            remote_name: if i.remote_name.is_empty() {
+                i.remote_id.clone()
+            } else {
+                i.remote_name.clone()
+            },
+            local: (!i.local_name.is_empty()).then(|| {
+                (
+                    i.local_name.clone(),
+                    format!("/dataset/{}", seg(&i.local_name)),
+                )
+            }),
+            message: i.message.clone(),
+        })
+        .collect()
+}
+
+/// One run for the history; `running` when it is the newest and the source's lock is held.
+fn run_view(c: &CatalogTexts, r: &HarvestRun, newest: bool, running: bool) -> RunView {
+    let started = display_time(&r.started);
+    let report = &r.report;
+    let lists = [
+        ("failed", c.harvest_failed, &report.failed),
+        ("added", c.harvest_added, &report.added),
+        ("updated", c.harvest_updated, &report.updated),
+        ("removed", c.harvest_removed, &report.removed),
+    ]
+    .into_iter()
+    .filter(|(_, _, items)| !items.is_empty())
+    .map(|(key, label, items)| ItemList {
+        id: format!("run-{}-{key}", r.id),
+        label,
+        items: item_rows(items),
+        // The failures of the latest run are what an admin comes to see.
+        open: newest && key == "failed",
+    })
+    .collect();
+    RunView {
+        id: format!("run-{}", r.id),
+        heading: fill(c.harvest_run_of, &[("at", &started)]),
+        started,
+        finished: match r.finished.as_deref() {
+            Some(t) => display_time(t),
+            None if running => c.harvest_running.to_string(),
+            // Unfinished and not running: its process died.
+            None => c.harvest_stopped.to_string(),
+        },
+        done: r.finished.is_some(),
+        summary: run_summary(c, r),
+        listed: report.remote_count,
+        unchanged: report.unchanged,
+        error: report.error.clone(),
+        notes: report.notes.clone(),
+        lists,
+    }
+}
+
+/// The source `id` if `p` administers its organisation.
+async fn administered(
+    catalog: &Catalog,
+    p: &Principal,
+    lang: Lang,
+    id: &str,
+) -> Result<HarvestSourceStatus, Response> {
+    let st = catalog
+        .harvest_source_status(id)
+        .await
+        .map_err(|e| page_error(lang, e).into_response())?;
+    if !p.can_admin(&st.source.target_org) {
+        return Err(PageError::forbidden(lang).into_response());
+    }
+    Ok(st)
+}
+
+pub(crate) async fn show_source(
+    State(state): State<AppState>,
+    Extension(catalog): Extension<Catalog>,
+    visitor: Visitor,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<DoneQuery>,
+) -> Response {
+    let here = source_path(&id);
+    let p = match require_admin(&visitor, &here) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let lang = visitor.lang;
+    let c = texts(lang);
+    let st = match administered(&catalog, &p, lang, &id).await {
+        Ok(st) => st,
+        Err(r) => return r,
+    };
+    let runs = match catalog.harvest_runs(&st.source.id, RUNS_SHOWN).await {
+        Ok(r) => r,
+        Err(e) => return page_error(lang, e).into_response(),
+    };
+    let orgs = org_names(&state, lang).await;
+    let s = &st.source;
+    let running_since = st
+        .last_run
+        .as_ref()
+        .filter(|r| st.running && r.finished.is_none())
+        .map(|r| {
+            fill(
+                c.harvest_running_since,
+                &[("at", &display_time(&r.started))],
+            )
+        });
+    let next_run = match st.next_scheduled() {
+        None => c.harvest_not_scheduled.to_string(),
+        Some(t) if t.is_empty() || t <= ydx_storage::now() => c.harvest_next_due.to_string(),
+        Some(t) => display_time(&t),
+    };
+    render(&SourcePage {
+        ctx: PageCtx::new(&state, &visitor, &headers, &here, &s.name),
+        c,
+        id: s.id.clone(),
+        name: s.name.clone(),
+        url: s.url.clone(),
+        org: org_label(&orgs, &s.target_org),
+        filter: s
+            .filter
+            .clone()
+            .unwrap_or_else(|| c.harvest_no_filter.to_string()),
+        schedule: schedule_text(c, s.schedule_minutes),
+        created: display_time(&s.created),
+        enabled: s.enabled,
+        badges: status_badges(c, &st),
+        running_since,
+        queued: st
+            .run_requested
+            .as_deref()
+            .map(|t| fill(c.harvest_queued_since, &[("at", &display_time(t))])),
+        next_run,
+        runs: runs
+            .iter()
+            .enumerate()
+            .map(|(i, r)| run_view(c, r, i == 0, i == 0 && st.running))
+            .collect(),
+        history_lead: fill(c.harvest_history_lead, &[("n", &RUNS_SHOWN.to_string())]),
+        notice: notice(c, q.done.as_deref()),
+        pause: format!("{here}/pause"),
+        resume: format!("{here}/resume"),
+        run_now: format!("{here}/run"),
+    })
+}
+
+#[derive(serde::Deserialize)]
+pub(crate) struct CsrfForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+}
+
+/// What a button on a source's page does.
+#[derive(Clone, Copy)]
+enum Action {
+    Pause,
+    Resume,
+    RunNow,
+}
+
+async fn act(
+    catalog: &Catalog,
+    visitor: &Visitor,
+    id: &str,
+    form: &CsrfForm,
+    action: Action,
+) -> Response {
+    let here = source_path(id);
+    let p = match require_admin(visitor, &here) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let lang = visitor.lang;
+    if !visitor.csrf_ok(&form.csrf) {
+        return PageError::csrf_refused(lang).into_response();
+    }
+    if let Err(r) = administered(catalog, &p, lang, id).await {
+        return r;
+    }
+    let (result, done) = match action {
+        Action::Pause => (
+            catalog
+                .set_harvest_source_enabled(&p, id, false)
+                .await
+                .map(drop),
+            "paused",
+        ),
+        Action::Resume => (
+            catalog
+                .set_harvest_source_enabled(&p, id, true)
+                .await
+                .map(drop),
+            "resumed",
+        ),
+        Action::RunNow => (
+            catalog.request_harvest_run(&p, id).await.map(drop),
+            "queued",
+        ),
+    };
+    match result {
+        Ok(()) => Redirect::to(&format!("{here}?done={done}")).into_response(),
+        Err(e) => page_error(lang, e).into_response(),
+    }
+}
+
+pub(crate) async fn pause_source(
+    Extension(catalog): Extension<Catalog>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    act(&catalog, &visitor, &id, &form, Action::Pause).await
+}
+
+pub(crate) async fn resume_source(
+    Extension(catalog): Extension<Catalog>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    act(&catalog, &visitor, &id, &form, Action::Resume).await
+}
+
+pub(crate) async fn run_source_now(
+    Extension(catalog): Extension<Catalog>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    act(&catalog, &visitor, &id, &form, Action::RunNow).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedules_read_in_the_largest_unit_and_forms_convert_back() {
+        let c = texts(Lang::En);
+        assert_eq!(schedule_text(c, 1440), "every 1 day(s)");
+        assert_eq!(schedule_text(c, 120), "every 2 h");
+        assert_eq!(schedule_text(c, 90), "every 90 min");
+        let f = |every: &str, unit: &str| SourceForm {
+            every: every.into(),
+            unit: unit.into(),
+            ..SourceForm::default()
+        };
+        assert_eq!(f("2", "hours").minutes(), 120);
+        assert_eq!(f("３", "days").minutes(), 3 * 1440);
+        assert_eq!(f("15", "minutes").minutes(), 15);
+        assert_eq!(f("x", "hours").minutes(), 0);
+        assert_eq!(f("9223372036854775807", "days").minutes(), 0);
+    }
+}

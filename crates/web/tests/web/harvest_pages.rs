@@ -1,0 +1,547 @@
+//! The administrators' harvest pages: who may see and change which source, the form to add
+//! one with its errors in the reader's language, pause/resume, "run now" (a request the
+//! server's scheduler honours), and a run's report on the source's page.
+
+use std::future::Future;
+
+use serde_json::{Value, json};
+use ydx_accounts::{Principal, Role, UserKind};
+use ydx_catalog::harvest::{self, CkanClient, NewHarvestSource, PageRequest, SearchPage};
+
+use crate::util::*;
+
+const HAGI_ADMIN: &str = "staff@hagi.example";
+const HAGI_EDITOR: &str = "editor@hagi.example";
+const YAMAGUCHI_ADMIN: &str = "admin@yamaguchi.example";
+const PREF_ADMIN: &str = "admin@pref.example";
+const RESIDENT: &str = "resident@example.jp";
+
+async fn principal(app: &TestApp, email: &str) -> Principal {
+    let user = app
+        .state
+        .accounts
+        .user_by_email(email)
+        .await
+        .unwrap()
+        .unwrap();
+    let memberships = app.state.accounts.memberships(&user.id).await.unwrap();
+    Principal {
+        user,
+        memberships,
+        via: ydx_accounts::Via::Session,
+    }
+}
+
+/// The test app with a prefecture admin, an admin of 山口市 and a non-admin staff member of
+/// 萩市 besides the admin of 萩市, and one source each for 萩市 and 山口市.
+async fn harvest_app() -> TestApp {
+    let app = app().await;
+    for (email, org, role) in [
+        (HAGI_EDITOR, "hagi-city", Role::Staff),
+        (YAMAGUCHI_ADMIN, "yamaguchi-city", Role::Admin),
+        (PREF_ADMIN, "yamaguchi-pref", Role::Admin),
+    ] {
+        let u = app
+            .state
+            .accounts
+            .create_user(email, email, PASSWORD, UserKind::Staff)
+            .await
+            .unwrap();
+        app.state
+            .accounts
+            .set_membership(&u.id, org, role)
+            .await
+            .unwrap();
+    }
+    for (email, id, org) in [
+        (HAGI_ADMIN, "hagi-src", "hagi-city"),
+        (YAMAGUCHI_ADMIN, "yama-src", "yamaguchi-city"),
+    ] {
+        let p = principal(&app, email).await;
+        app.catalog
+            .create_harvest_source(
+                &p,
+                NewHarvestSource {
+                    id: id.into(),
+                    name: format!("{id} の取り込み元"),
+                    url: format!("https://{id}.example.jp"),
+                    target_org: org.into(),
+                    filter: Some(format!("organization:{id}")),
+                    schedule_minutes: 120,
+                    enabled: true,
+                },
+            )
+            .await
+            .unwrap();
+    }
+    app
+}
+
+async fn page(app: &TestApp, uri: &str, cookies: &str) -> (u16, String) {
+    let (s, body, _) = app.get_with(uri, &[("cookie", cookies)]).await;
+    (s, body)
+}
+
+#[tokio::test]
+async fn only_administrators_see_and_change_their_organisations_sources() {
+    let app = harvest_app().await;
+
+    // Visitors are sent to sign in, and come back.
+    for uri in [
+        "/staff/catalog/harvest",
+        "/staff/catalog/harvest/new",
+        "/staff/catalog/harvest/hagi-src",
+    ] {
+        let (s, _, res) = app.get(uri).await;
+        assert_eq!(s, 303, "{uri}");
+        let to = res.headers()["location"].to_str().unwrap();
+        assert!(to.starts_with("/signin?back="), "{to}");
+    }
+    let (s, _, res) = app
+        .post_form("/staff/catalog/harvest/hagi-src/run", &[], "")
+        .await;
+    assert_eq!(s, 303);
+    assert!(
+        res.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/signin")
+    );
+
+    // Residents, and staff who administer nothing, are refused.
+    for email in [RESIDENT, HAGI_EDITOR] {
+        let cookies = app.sign_in(email).await;
+        for uri in [
+            "/staff/catalog/harvest",
+            "/staff/catalog/harvest/new",
+            "/staff/catalog/harvest/hagi-src",
+        ] {
+            assert_eq!(page(&app, uri, &cookies).await.0, 403, "{email} {uri}");
+        }
+        for action in ["pause", "resume", "run"] {
+            let (s, _, _) = app
+                .post_form(
+                    &format!("/staff/catalog/harvest/hagi-src/{action}"),
+                    &[("_csrf", "any")],
+                    &cookies,
+                )
+                .await;
+            assert_eq!(s, 403, "{email} {action}");
+        }
+    }
+    let hagi = app.catalog.harvest_source_status("hagi-src").await.unwrap();
+    assert!(hagi.source.enabled && hagi.run_requested.is_none());
+
+    // The admin of 萩市 sees 萩市's source only, and cannot reach 山口市's.
+    let cookies = app.sign_in(HAGI_ADMIN).await;
+    let (s, list) = page(&app, "/staff/catalog/harvest", &cookies).await;
+    assert_eq!(s, 200);
+    assert!(list.contains("href=\"/staff/catalog/harvest/hagi-src\""));
+    assert!(list.contains("https://hagi-src.example.jp"));
+    assert!(list.contains("organization:hagi-src"));
+    assert!(list.contains("2 時間ごと"));
+    assert!(list.contains("定期実行中"));
+    assert!(list.contains("まだ実行されていません。"));
+    assert!(list.contains("<caption"));
+    assert!(!list.contains("yama-src"));
+    assert_eq!(
+        page(&app, "/staff/catalog/harvest/yama-src", &cookies)
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        page(&app, "/staff/catalog/harvest/no-such", &cookies)
+            .await
+            .0,
+        404
+    );
+    let (_, own) = page(&app, "/staff/catalog/harvest/hagi-src", &cookies).await;
+    let csrf = csrf_in(&own);
+    for action in ["pause", "resume", "run"] {
+        let (s, _, _) = app
+            .post_form(
+                &format!("/staff/catalog/harvest/yama-src/{action}"),
+                &[("_csrf", &csrf)],
+                &cookies,
+            )
+            .await;
+        assert_eq!(s, 403, "{action}");
+    }
+    let yama = app.catalog.harvest_source_status("yama-src").await.unwrap();
+    assert!(yama.source.enabled && yama.run_requested.is_none());
+
+    // The prefecture's admin sees every source, and the staff area links to the pages.
+    let cookies = app.sign_in(PREF_ADMIN).await;
+    let (_, list) = page(&app, "/staff/catalog/harvest", &cookies).await;
+    assert!(list.contains("hagi-src") && list.contains("yama-src"));
+    assert_eq!(
+        page(&app, "/staff/catalog/harvest/yama-src", &cookies)
+            .await
+            .0,
+        200
+    );
+    let (_, staff) = page(&app, "/staff", &cookies).await;
+    assert!(staff.contains("href=\"/staff/catalog/harvest\""));
+}
+
+#[tokio::test]
+async fn a_source_is_added_through_the_form_and_mistakes_are_explained() {
+    let app = harvest_app().await;
+    let cookies = app.sign_in(HAGI_ADMIN).await;
+    let (s, form) = page(&app, "/staff/catalog/harvest/new", &cookies).await;
+    assert_eq!(s, 200);
+    // Only the organisations the admin administers are offered (萩市 alone: chosen).
+    assert!(form.contains("<option value=\"hagi-city\" selected>"));
+    assert!(!form.contains("value=\"yamaguchi-city\""));
+    assert!(form.contains("<label for=\"f-url\">"));
+    let csrf = csrf_in(&form);
+    let good = [
+        ("_csrf", csrf.as_str()),
+        ("id", "nb-pref"),
+        ("name", "隣県のオープンデータ"),
+        ("url", "https://opendata.example.lg.jp/"),
+        ("target_org", "hagi-city"),
+        ("filter", "organization:hagi-city"),
+        ("every", "2"),
+        ("unit", "hours"),
+    ];
+    let with = |changes: &[(&'static str, &'static str)]| {
+        let mut f: Vec<(&str, &str)> = good.to_vec();
+        for (k, v) in changes {
+            match f.iter_mut().find(|(fk, _)| fk == k) {
+                Some(pair) => pair.1 = v,
+                None => f.push((k, v)),
+            }
+        }
+        f
+    };
+    let count = || async { app.catalog.harvest_sources().await.unwrap().len() };
+    let before = count().await;
+
+    // Each mistake: the form again (422), the message in Japanese next to the field, what
+    // was typed kept, and nothing stored.
+    for (changes, message, field) in [
+        (
+            &[("url", "ftp://opendata.example.lg.jp")][..],
+            "http:// または https:// で始まる URL を入力してください。",
+            "url",
+        ),
+        (
+            &[("id", "Bad ID")][..],
+            "半角の小文字英数字・ハイフン・アンダースコアで2〜40文字にしてください。",
+            "id",
+        ),
+        (
+            &[("id", "hagi-src")][..],
+            "この ID の取り込み元は既にあります。別の ID にしてください。",
+            "id",
+        ),
+        (
+            &[("id", "new")][..],
+            "この ID の取り込み元は既にあります。別の ID にしてください。",
+            "id",
+        ),
+        (
+            &[("target_org", "no-such-org")][..],
+            "一覧にある組織を選んでください。",
+            "target_org",
+        ),
+        (
+            &[("target_org", "")][..],
+            "一覧にある組織を選んでください。",
+            "target_org",
+        ),
+        (
+            &[("target_org", "yamaguchi-city")][..],
+            "この組織の管理者ではないため、取り込み先にできません。",
+            "target_org",
+        ),
+        (
+            &[("every", "0")][..],
+            "1分から1年（527,040分）までの間隔を、数字で入力してください。",
+            "schedule_minutes",
+        ),
+        (
+            &[("every", "400"), ("unit", "days")][..],
+            "1分から1年（527,040分）までの間隔を、数字で入力してください。",
+            "schedule_minutes",
+        ),
+        (
+            &[("every", "毎日")][..],
+            "1分から1年（527,040分）までの間隔を、数字で入力してください。",
+            "schedule_minutes",
+        ),
+        (&[("name", " ")][..], "入力してください", "name"),
+    ] {
+        let form = with(changes);
+        let (s, body, _) = app
+            .post_form("/staff/catalog/harvest/new", &form, &cookies)
+            .await;
+        assert_eq!(s, 422, "{changes:?}: {body}");
+        assert!(body.contains(message), "{changes:?}: {message}");
+        assert!(
+            body.contains(&format!("id=\"{field}-error\"")),
+            "{changes:?}: error next to {field}"
+        );
+        assert!(body.contains("aria-invalid=\"true\""));
+        assert!(
+            body.contains("href=\"#f-"),
+            "error summary links to the field"
+        );
+        assert!(body.contains("value=\"隣県のオープンデータ\"") || field == "name");
+        assert_eq!(count().await, before, "{changes:?}: nothing stored");
+    }
+
+    // Several at once: all said, in the order of the form, above it.
+    let form = with(&[("id", "X"), ("url", "x"), ("name", "")]);
+    let (s, body, _) = app
+        .post_form("/staff/catalog/harvest/new", &form, &cookies)
+        .await;
+    assert_eq!(s, 422);
+    let at = |href: &str| body.find(&format!("<li><a href=\"{href}\">")).unwrap();
+    assert!(at("#f-name") < at("#f-id") && at("#f-id") < at("#f-url"));
+    assert_eq!(count().await, before);
+
+    // In English too.
+    let form = with(&[("url", "not a url")]);
+    let req = axum::http::Request::post("/staff/catalog/harvest/new")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("cookie", format!("{cookies}; ydx_lang=en"))
+        .body(axum::body::Body::from(
+            serde_urlencoded::to_string(&form).unwrap(),
+        ))
+        .unwrap();
+    let (s, body, _) = split(app.send(req).await).await;
+    assert_eq!(s, 422);
+    assert!(body.contains("Enter a URL starting with http:// or https://."));
+
+    // A forged token is refused.
+    let (s, _, _) = app
+        .post_form(
+            "/staff/catalog/harvest/new",
+            &with(&[("_csrf", "forged")]),
+            &cookies,
+        )
+        .await;
+    assert_eq!(s, 400);
+    assert_eq!(count().await, before);
+
+    // Right, it is stored and the admin lands on its page.
+    let (s, _, res) = app
+        .post_form("/staff/catalog/harvest/new", &good, &cookies)
+        .await;
+    assert_eq!(s, 303);
+    assert_eq!(
+        res.headers()["location"],
+        "/staff/catalog/harvest/nb-pref?done=created"
+    );
+    let src = app.catalog.harvest_source("nb-pref").await.unwrap();
+    assert_eq!(src.url, "https://opendata.example.lg.jp");
+    assert_eq!(src.schedule_minutes, 120);
+    assert_eq!(src.filter.as_deref(), Some("organization:hagi-city"));
+    assert!(src.enabled);
+    let admin = principal(&app, HAGI_ADMIN).await;
+    assert_eq!(src.created_by, admin.user.id);
+    let (s, body) = page(
+        &app,
+        "/staff/catalog/harvest/nb-pref?done=created",
+        &cookies,
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert!(body.contains("取り込み元を追加しました。"));
+    assert!(body.contains("<h1>隣県のオープンデータ</h1>"));
+    assert!(body.contains("2 時間ごと"));
+    assert!(
+        body.contains("<dt>次の予定</dt><dd>次の巡回（1分以内）</dd>"),
+        "never ran: due now"
+    );
+    let log = app
+        .state
+        .accounts
+        .audit_log(Some("hagi-city"), 1)
+        .await
+        .unwrap();
+    assert_eq!(log[0].action, "harvest_source.create");
+
+    // Added paused, in days.
+    let paused = with(&[
+        ("id", "nb-paused"),
+        ("every", "１"),
+        ("unit", "days"),
+        ("paused", "1"),
+    ]);
+    let (s, _, _) = app
+        .post_form("/staff/catalog/harvest/new", &paused, &cookies)
+        .await;
+    assert_eq!(s, 303);
+    let src = app.catalog.harvest_source("nb-paused").await.unwrap();
+    assert!(!src.enabled);
+    assert_eq!(src.schedule_minutes, 1440);
+}
+
+#[tokio::test]
+async fn pause_resume_and_run_now_are_posted_and_audited() {
+    let app = harvest_app().await;
+    let cookies = app.sign_in(HAGI_ADMIN).await;
+    let uri = "/staff/catalog/harvest/hagi-src";
+    let (_, body) = page(&app, uri, &cookies).await;
+    let csrf = csrf_in(&body);
+    assert!(body.contains(&format!("action=\"{uri}/pause\"")));
+    assert!(body.contains(&format!("action=\"{uri}/run\"")));
+    assert!(!body.contains(&format!("action=\"{uri}/resume\"")));
+    let audits = || async {
+        app.state
+            .accounts
+            .audit_log(Some("hagi-city"), 1000)
+            .await
+            .unwrap()
+    };
+    let n = audits().await.len();
+
+    // A forged token changes nothing.
+    for action in ["pause", "resume", "run"] {
+        let (s, _, _) = app
+            .post_form(&format!("{uri}/{action}"), &[("_csrf", "forged")], &cookies)
+            .await;
+        assert_eq!(s, 400, "{action}");
+    }
+    assert_eq!(audits().await.len(), n);
+
+    // Pause.
+    let (s, _, res) = app
+        .post_form(&format!("{uri}/pause"), &[("_csrf", &csrf)], &cookies)
+        .await;
+    assert_eq!(s, 303);
+    assert_eq!(res.headers()["location"], format!("{uri}?done=paused"));
+    assert!(
+        !app.catalog
+            .harvest_source("hagi-src")
+            .await
+            .unwrap()
+            .enabled
+    );
+    let (_, body) = page(&app, &format!("{uri}?done=paused"), &cookies).await;
+    assert!(body.contains("定期実行を一時停止しました。"));
+    assert!(body.contains("一時停止中"));
+    assert!(body.contains("なし（一時停止中）"));
+    assert!(body.contains(&format!("action=\"{uri}/resume\"")));
+    assert_eq!(audits().await[0].action, "harvest_source.update");
+    // 山口市's source never ran, so it is due; 萩市's paused one is not.
+    let due = app.catalog.due_harvest_sources().await.unwrap();
+    assert!(due.iter().all(|s| s.id != "hagi-src"));
+
+    // Run now, while paused: queued for the scheduler, which sees it as due.
+    let (s, _, res) = app
+        .post_form(&format!("{uri}/run"), &[("_csrf", &csrf)], &cookies)
+        .await;
+    assert_eq!(s, 303);
+    assert_eq!(res.headers()["location"], format!("{uri}?done=queued"));
+    let due = app.catalog.due_harvest_sources().await.unwrap();
+    assert!(due.iter().any(|s| s.id == "hagi-src"));
+    assert_eq!(audits().await[0].action, "harvest_source.request_run");
+    let (_, body) = page(&app, &format!("{uri}?done=queued"), &cookies).await;
+    assert!(body.contains("実行を予約しました。"));
+    assert!(body.contains("実行待ち"));
+    assert!(body.contains("に実行を予約しました。1分以内に始まります。"));
+    let (_, list) = page(&app, "/staff/catalog/harvest", &cookies).await;
+    assert!(list.contains("実行待ち"));
+
+    // Resume.
+    let (s, _, res) = app
+        .post_form(&format!("{uri}/resume"), &[("_csrf", &csrf)], &cookies)
+        .await;
+    assert_eq!(s, 303);
+    assert_eq!(res.headers()["location"], format!("{uri}?done=resumed"));
+    assert!(
+        app.catalog
+            .harvest_source("hagi-src")
+            .await
+            .unwrap()
+            .enabled
+    );
+    let (_, body) = page(&app, &format!("{uri}?done=resumed"), &cookies).await;
+    assert!(body.contains("定期実行を再開しました。"));
+    assert_eq!(audits().await.len(), n + 3);
+
+    // Unknown source: not found.
+    let (s, _, _) = app
+        .post_form(
+            "/staff/catalog/harvest/no-such/run",
+            &[("_csrf", &csrf)],
+            &cookies,
+        )
+        .await;
+    assert_eq!(s, 404);
+}
+
+/// A CKAN catalog in memory with two datasets, one of which cannot be taken in.
+struct TwoDatasets;
+
+impl CkanClient for TwoDatasets {
+    fn package_search(
+        &self,
+        page: &PageRequest,
+    ) -> impl Future<Output = Result<SearchPage, String>> + Send {
+        let all: Vec<Value> = vec![
+            json!({"id": "r-1", "name": "Bad Name", "title": "名前が不正"}),
+            json!({"id": "r-2", "name": "good-data", "title": "取り込まれるデータ",
+                   "license_id": "cc-by-4.0", "resources": []}),
+        ];
+        let result = SearchPage {
+            count: all.len(),
+            results: all.into_iter().skip(page.start).take(page.rows).collect(),
+        };
+        async move { Ok(result) }
+    }
+}
+
+#[tokio::test]
+async fn a_runs_report_lists_what_was_added_and_what_failed_with_why() {
+    let app = harvest_app().await;
+    let report = harvest::run(&app.catalog, &TwoDatasets, "hagi-src")
+        .await
+        .unwrap();
+    assert_eq!((report.added.len(), report.failed.len()), (1, 1));
+    let cookies = app.sign_in(HAGI_ADMIN).await;
+
+    let (_, list) = page(&app, "/staff/catalog/harvest", &cookies).await;
+    assert!(list.contains("追加 1・更新 0・削除 0・失敗 1"));
+    assert!(!list.contains("まだ実行されていません。"));
+
+    let (s, body) = page(&app, "/staff/catalog/harvest/hagi-src", &cookies).await;
+    assert_eq!(s, 200);
+    assert!(body.contains("実行履歴"));
+    assert!(body.contains("追加 1・更新 0・削除 0・失敗 1"));
+    assert!(body.contains("<a href=\"/dataset/good-data\">good-data</a>"));
+    assert!(body.contains("<th scope=\"row\">Bad Name</th>"));
+    assert!(report.failed[0].message.contains("not a usable name"));
+    assert!(body.contains("not a usable name"));
+    // The latest run's failures are open; every list has a caption.
+    assert!(body.contains("<details open>"));
+    assert!(body.matches("<caption").count() >= 2);
+    // Next run: two hours after this one.
+    assert!(
+        body.contains("<dt>次の予定</dt><dd>20"),
+        "a time, not due now"
+    );
+
+    // English and easy Japanese.
+    let (_, body, _) = app
+        .get_with(
+            "/staff/catalog/harvest/hagi-src",
+            &[("cookie", &format!("{cookies}; ydx_lang=en"))],
+        )
+        .await;
+    assert!(body.contains("Run history"));
+    assert!(body.contains("added 1, updated 0, removed 0, failed 1"));
+    assert!(body.contains("every 2 h"));
+    let (_, body, _) = app
+        .get_with(
+            "/staff/catalog/harvest/hagi-src",
+            &[("cookie", &format!("{cookies}; ydx_lang=ja-easy"))],
+        )
+        .await;
+    assert!(body.contains("とりこみの きろく"));
+}
