@@ -10,8 +10,10 @@ const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 
 export const BASE = process.env.YDX_TEST_URL || "http://127.0.0.1:8080";
 export const VIEWPORTS = {
-  phone: { width: 390, height: 844, isMobile: true, hasTouch: true, deviceScaleFactor: 2 },
-  desktop: { width: 1280, height: 900 },
+  phone: {
+    viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2,
+  },
+  desktop: { viewport: { width: 1280, height: 900 } },
 };
 
 export async function launch() {
@@ -33,6 +35,12 @@ export async function newPage(browser, viewport, locale = "ja-JP") {
 
 /// Runs axe-core on the page and fails with the violations listed.
 export async function assertAccessible(page, label) {
+  // The page fits its viewport: no sideways scrolling of the whole page on a phone (wide
+  // tables scroll inside their own box).
+  const overflow = await page.evaluate(
+    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  );
+  assert.ok(overflow <= 1, `${label}: the page is ${overflow}px wider than the viewport`);
   await page.addScriptTag({ content: AXE });
   const result = await page.evaluate(async () => {
     // eslint-disable-next-line no-undef
