@@ -8,19 +8,22 @@
 //! scheduler (in `ydx`) honours at its next tick. Each write checks the CSRF token here and
 //! leaves authorisation to the engine, which checks again and writes the audit entry.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use askama::Template;
 use axum::Extension;
 use axum::extract::{Form, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use ydx_accounts::{Principal, Role};
 use ydx_catalog::harvest::{HarvestItem, HarvestRun, HarvestSourceStatus, NewHarvestSource};
 use ydx_catalog::{Catalog, CatalogError, ValidationErrors};
 
 use super::publish::error_text;
-use super::{display_time, org_names, seg};
+use super::{
+    FieldErrors, FieldErrorsExt, display_time, error_summary, field_errors, form_status, org_names,
+    seg,
+};
 use crate::AppState;
 use crate::auth::Visitor;
 use crate::catalog::page_error;
@@ -269,28 +272,16 @@ struct FormPage {
     f: SourceForm,
     orgs: Vec<OrgChoice>,
     units: Vec<(&'static str, &'static str, bool)>,
-    errors: BTreeMap<String, Vec<String>>,
+    errors: FieldErrors,
     summary: Vec<(String, String)>,
     summary_title: String,
 }
 
 impl FormPage {
-    /// The messages for one field, joined, or empty.
-    fn err(&self, field: &str) -> String {
-        self.errors
-            .get(field)
-            .map(|v| v.join(" "))
-            .unwrap_or_default()
-    }
-
-    fn bad(&self, field: &str) -> bool {
-        self.errors.contains_key(field)
-    }
-
     /// `aria-describedby` of a field: its hint and, when it is wrong, its error.
     fn described_by(&self, field: &str) -> String {
         let mut ids = vec![format!("{field}-hint")];
-        if self.bad(field) {
+        if self.errors.bad(field) {
             ids.push(format!("{field}-error"));
         }
         ids.join(" ")
@@ -329,18 +320,10 @@ fn harvest_error_text(c: &CatalogTexts, field: &str, code: &str, message: &str) 
     }
 }
 
-fn translate(c: &CatalogTexts, v: &ValidationErrors) -> BTreeMap<String, Vec<String>> {
-    v.fields
-        .iter()
-        .map(|(field, errs)| {
-            let mut msgs: Vec<String> = errs
-                .iter()
-                .map(|e| harvest_error_text(c, field, e.code, &e.message))
-                .collect();
-            msgs.dedup();
-            (field.clone(), msgs)
-        })
-        .collect()
+fn translate(c: &CatalogTexts, v: &ValidationErrors) -> FieldErrors {
+    field_errors(v, |field, e| {
+        harvest_error_text(c, field, e.code, &e.message)
+    })
 }
 
 /// Organisations `p` administers, as choices (every one for a prefecture administrator).
@@ -384,35 +367,12 @@ async fn form_page(
     headers: &HeaderMap,
     p: &Principal,
     f: SourceForm,
-    errors: BTreeMap<String, Vec<String>>,
+    errors: FieldErrors,
 ) -> Response {
     let lang = visitor.lang;
     let c = texts(lang);
-    // In the order of the form.
-    let order = |f: &str| FIELDS.iter().position(|x| *x == f).unwrap_or(FIELDS.len());
-    let mut fields: Vec<(&String, &Vec<String>)> = errors.iter().collect();
-    fields.sort_by_key(|(f, _)| order(f));
-    let summary: Vec<(String, String)> = fields
-        .into_iter()
-        .flat_map(|(field, msgs)| {
-            let label = field_label(c, field);
-            msgs.iter().map(move |m| {
-                (
-                    format!("#f-{field}"),
-                    if label.is_empty() {
-                        m.clone()
-                    } else {
-                        format!("{label}: {m}")
-                    },
-                )
-            })
-        })
-        .collect();
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let summary = error_summary(&errors, &FIELDS, |f| field_label(c, f));
+    let status = form_status(!errors.is_empty());
     let units = vec![
         ("minutes", c.harvest_unit_minutes, f.unit == "minutes"),
         ("hours", c.harvest_unit_hours, f.unit == "hours"),
@@ -452,7 +412,7 @@ pub(crate) async fn new_source(
         unit: "days".into(),
         ..SourceForm::default()
     };
-    form_page(&state, &visitor, &headers, &p, f, BTreeMap::new()).await
+    form_page(&state, &visitor, &headers, &p, f, FieldErrors::new()).await
 }
 
 pub(crate) async fn create_source(
@@ -476,7 +436,7 @@ pub(crate) async fn create_source(
             return Redirect::to(&format!("{}?done=created", source_path(&s.id))).into_response();
         }
         Err(CatalogError::Validation(v)) => translate(c, &v),
-        Err(CatalogError::Forbidden(_)) => BTreeMap::from([(
+        Err(CatalogError::Forbidden(_)) => FieldErrors::from([(
             "target_org".to_string(),
             vec![c.harvest_err_not_admin.to_string()],
         )]),
@@ -701,84 +661,44 @@ pub(crate) struct CsrfForm {
     csrf: String,
 }
 
-/// What a button on a source's page does.
-#[derive(Clone, Copy)]
-enum Action {
-    Pause,
-    Resume,
-    RunNow,
-}
-
-async fn act(
-    catalog: &Catalog,
-    visitor: &Visitor,
-    id: &str,
-    form: &CsrfForm,
-    action: Action,
+/// `POST /staff/catalog/harvest/{id}/{action}`: what a button on a source's page does
+/// (`pause`, `resume`, `run` now).
+pub(crate) async fn act_on_source(
+    Extension(catalog): Extension<Catalog>,
+    visitor: Visitor,
+    Path((id, action)): Path<(String, String)>,
+    Form(form): Form<CsrfForm>,
 ) -> Response {
-    let here = source_path(id);
-    let p = match require_admin(visitor, &here) {
+    let lang = visitor.lang;
+    if !matches!(action.as_str(), "pause" | "resume" | "run") {
+        return PageError::not_found(lang).into_response();
+    }
+    let here = source_path(&id);
+    let p = match require_admin(&visitor, &here) {
         Ok(p) => p,
         Err(r) => return *r,
     };
-    let lang = visitor.lang;
     if !visitor.csrf_ok(&form.csrf) {
         return PageError::csrf_refused(lang).into_response();
     }
-    if let Err(r) = administered(catalog, &p, lang, id).await {
+    if let Err(r) = administered(&catalog, &p, lang, &id).await {
         return r;
     }
-    let (result, done) = match action {
-        Action::Pause => (
-            catalog
-                .set_harvest_source_enabled(&p, id, false)
-                .await
-                .map(drop),
-            "paused",
-        ),
-        Action::Resume => (
-            catalog
-                .set_harvest_source_enabled(&p, id, true)
-                .await
-                .map(drop),
-            "resumed",
-        ),
-        Action::RunNow => (
-            catalog.request_harvest_run(&p, id).await.map(drop),
+    let (result, done) = match action.as_str() {
+        "run" => (
+            catalog.request_harvest_run(&p, &id).await.map(drop),
             "queued",
         ),
+        pause_or_resume => {
+            let resume = pause_or_resume == "resume";
+            let result = catalog.set_harvest_source_enabled(&p, &id, resume).await;
+            (result.map(drop), if resume { "resumed" } else { "paused" })
+        }
     };
     match result {
         Ok(()) => Redirect::to(&format!("{here}?done={done}")).into_response(),
         Err(e) => page_error(lang, e).into_response(),
     }
-}
-
-pub(crate) async fn pause_source(
-    Extension(catalog): Extension<Catalog>,
-    visitor: Visitor,
-    Path(id): Path<String>,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    act(&catalog, &visitor, &id, &form, Action::Pause).await
-}
-
-pub(crate) async fn resume_source(
-    Extension(catalog): Extension<Catalog>,
-    visitor: Visitor,
-    Path(id): Path<String>,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    act(&catalog, &visitor, &id, &form, Action::Resume).await
-}
-
-pub(crate) async fn run_source_now(
-    Extension(catalog): Extension<Catalog>,
-    visitor: Visitor,
-    Path(id): Path<String>,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    act(&catalog, &visitor, &id, &form, Action::RunNow).await
 }
 
 #[cfg(test)]

@@ -11,9 +11,10 @@ mod harvest;
 mod publish;
 mod table;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use axum::Router;
+use axum::http::StatusCode;
 use axum::routing::{get, post};
 use ydx_accounts::Principal;
 use ydx_catalog::{Dataset, DatasetState, Frequency};
@@ -76,17 +77,10 @@ pub fn router() -> Router<AppState> {
             get(harvest::new_source).post(harvest::create_source),
         )
         .route("/staff/catalog/harvest/{id}", get(harvest::show_source))
+        // pause, resume, run (now)
         .route(
-            "/staff/catalog/harvest/{id}/pause",
-            post(harvest::pause_source),
-        )
-        .route(
-            "/staff/catalog/harvest/{id}/resume",
-            post(harvest::resume_source),
-        )
-        .route(
-            "/staff/catalog/harvest/{id}/run",
-            post(harvest::run_source_now),
+            "/staff/catalog/harvest/{id}/{action}",
+            post(harvest::act_on_source),
         )
 }
 
@@ -344,6 +338,80 @@ pub(crate) fn markdown(text: &str) -> String {
     let mut out = String::new();
     html::push_html(&mut out, parser);
     ammonia::clean(&out)
+}
+
+// ---- form errors (the publisher's and the harvest forms) ----------------------------------
+
+/// A form's errors in the reader's language, by field name (`#f-{field}` is the input).
+pub(crate) type FieldErrors = BTreeMap<String, Vec<String>>;
+
+/// What form templates ask of [`FieldErrors`] (`errors.err("name")`, `errors.bad("name")`).
+pub(crate) trait FieldErrorsExt {
+    /// The messages for one field, joined, or empty.
+    fn err(&self, field: &str) -> String;
+    /// Whether the field has an error.
+    fn bad(&self, field: &str) -> bool;
+}
+
+impl FieldErrorsExt for FieldErrors {
+    fn err(&self, field: &str) -> String {
+        self.get(field).map(|v| v.join(" ")).unwrap_or_default()
+    }
+
+    fn bad(&self, field: &str) -> bool {
+        self.contains_key(field)
+    }
+}
+
+/// The engine's validation errors as form errors, each put in words by `text` (field,
+/// error); a message repeated for one field is shown once.
+pub(crate) fn field_errors(
+    v: &ydx_catalog::ValidationErrors,
+    text: impl Fn(&str, &ydx_catalog::FieldError) -> String,
+) -> FieldErrors {
+    v.fields
+        .iter()
+        .map(|(field, errs)| {
+            let mut msgs: Vec<String> = errs.iter().map(|e| text(field, e)).collect();
+            msgs.dedup();
+            (field.clone(), msgs)
+        })
+        .collect()
+}
+
+/// The error summary above a form: (link to the field, "label: message"), fields in the
+/// order of `order` (fields it does not list come after, by name).
+pub(crate) fn error_summary(
+    errors: &FieldErrors,
+    order: &[&str],
+    label: impl Fn(&str) -> &'static str,
+) -> Vec<(String, String)> {
+    let mut fields: Vec<(&String, &Vec<String>)> = errors.iter().collect();
+    let position = |f: &str| order.iter().position(|x| *x == f).unwrap_or(order.len());
+    fields.sort_by_key(|(f, _)| position(f));
+    fields
+        .into_iter()
+        .flat_map(|(field, msgs)| {
+            let label = label(field);
+            msgs.iter().map(move |m| {
+                let text = if label.is_empty() {
+                    m.clone()
+                } else {
+                    format!("{label}: {m}")
+                };
+                (format!("#f-{field}"), text)
+            })
+        })
+        .collect()
+}
+
+/// 422 for a form shown again with errors, else 200.
+pub(crate) fn form_status(has_errors: bool) -> StatusCode {
+    if has_errors {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    }
 }
 
 #[cfg(test)]

@@ -4,12 +4,10 @@
 //! Each write checks the CSRF token here and leaves authorisation to the engine, which
 //! checks again and writes the audit entry.
 
-use std::collections::BTreeMap;
-
 use askama::Template;
 use axum::Extension;
 use axum::extract::{Form, Multipart, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use ydx_accounts::Principal;
 use ydx_catalog::{
@@ -18,7 +16,8 @@ use ydx_catalog::{
 };
 
 use super::{
-    badges, display_time, frequency_label, muni_name, org_names, seg, standard_title, url,
+    FieldErrors, FieldErrorsExt, badges, display_time, error_summary, field_errors, form_status,
+    frequency_label, muni_name, org_names, seg, standard_title, url,
 };
 use crate::AppState;
 use crate::auth::Visitor;
@@ -322,23 +321,9 @@ struct FormPage {
     munis: Vec<Choice>,
     freqs: Vec<Choice>,
     standards: Vec<Choice>,
-    errors: BTreeMap<String, Vec<String>>,
+    errors: FieldErrors,
     summary: Vec<(String, String)>,
     summary_title: String,
-}
-
-impl FormPage {
-    /// The messages for one field, joined, or empty.
-    fn err(&self, field: &str) -> String {
-        self.errors
-            .get(field)
-            .map(|v| v.join(" "))
-            .unwrap_or_default()
-    }
-
-    fn bad(&self, field: &str) -> bool {
-        self.errors.contains_key(field)
-    }
 }
 
 fn field_label(c: &CatalogTexts, field: &str) -> &'static str {
@@ -391,18 +376,8 @@ pub(crate) fn error_text(c: &CatalogTexts, code: &str, message: &str) -> String 
     .to_string()
 }
 
-fn translate(c: &CatalogTexts, v: &ValidationErrors) -> BTreeMap<String, Vec<String>> {
-    v.fields
-        .iter()
-        .map(|(field, errs)| {
-            let mut msgs: Vec<String> = errs
-                .iter()
-                .map(|e| error_text(c, e.code, &e.message))
-                .collect();
-            msgs.dedup();
-            (field.clone(), msgs)
-        })
-        .collect()
+fn translate(c: &CatalogTexts, v: &ValidationErrors) -> FieldErrors {
+    field_errors(v, |_, e| error_text(c, e.code, &e.message))
 }
 
 /// Organisations `p` may publish for, as choices.
@@ -444,7 +419,7 @@ async fn form_page(
     p: &Principal,
     f: DatasetForm,
     original_name: Option<&str>,
-    errors: BTreeMap<String, Vec<String>>,
+    errors: FieldErrors,
 ) -> Response {
     let lang = visitor.lang;
     let c = texts(lang);
@@ -503,27 +478,8 @@ async fn form_page(
             on: s.id == f.standard,
         })
         .collect();
-    let summary: Vec<(String, String)> = errors
-        .iter()
-        .flat_map(|(field, msgs)| {
-            let label = field_label(c, field);
-            msgs.iter().map(move |m| {
-                (
-                    format!("#f-{field}"),
-                    if label.is_empty() {
-                        m.clone()
-                    } else {
-                        format!("{label}: {m}")
-                    },
-                )
-            })
-        })
-        .collect();
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let summary = error_summary(&errors, &[], |f| field_label(c, f));
+    let status = form_status(!errors.is_empty());
     let page = FormPage {
         ctx: PageCtx::new(state, visitor, headers, &action, title),
         c,
@@ -568,19 +524,16 @@ pub(crate) async fn new_dataset(
         &p,
         f,
         None,
-        BTreeMap::new(),
+        FieldErrors::new(),
     )
     .await
 }
 
 /// What a failed save shows: field errors on the form, or an error page.
-fn save_errors(
-    c: &CatalogTexts,
-    e: CatalogError,
-) -> Result<BTreeMap<String, Vec<String>>, CatalogError> {
+fn save_errors(c: &CatalogTexts, e: CatalogError) -> Result<FieldErrors, CatalogError> {
     match e {
         CatalogError::Validation(v) => Ok(translate(c, &v)),
-        CatalogError::Forbidden(_) => Ok(BTreeMap::from([(
+        CatalogError::Forbidden(_) => Ok(FieldErrors::from([(
             "owner_org".to_string(),
             vec![c.err_not_your_org.to_string()],
         )])),
@@ -657,7 +610,7 @@ pub(crate) async fn edit_dataset(
         &p,
         f,
         Some(&d.name),
-        BTreeMap::new(),
+        FieldErrors::new(),
     )
     .await
 }
@@ -843,16 +796,7 @@ struct UploadPage {
     period: String,
     link: String,
     error: Option<String>,
-    field_errors: BTreeMap<String, Vec<String>>,
-}
-
-impl UploadPage {
-    fn err(&self, field: &str) -> String {
-        self.field_errors
-            .get(field)
-            .map(|v| v.join(" "))
-            .unwrap_or_default()
-    }
+    field_errors: FieldErrors,
 }
 
 #[expect(clippy::too_many_arguments)]
@@ -864,7 +808,7 @@ fn upload_page(
     resource: Option<(&str, &str)>,
     form: &UploadForm,
     error: Option<String>,
-    field_errors: BTreeMap<String, Vec<String>>,
+    field_errors: FieldErrors,
 ) -> Response {
     let c = texts(visitor.lang);
     let dataset_href = format!("/dataset/{}", seg(&d.name));
@@ -880,11 +824,7 @@ fn upload_page(
             dataset_href.clone(),
         ),
     };
-    let status = if error.is_some() || !field_errors.is_empty() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = form_status(error.is_some() || !field_errors.is_empty());
     let page = UploadPage {
         ctx: PageCtx::new(state, visitor, headers, &action, &heading),
         c,
@@ -956,7 +896,7 @@ pub(crate) async fn new_resource(
         None,
         &UploadForm::default(),
         None,
-        BTreeMap::new(),
+        FieldErrors::new(),
     )
 }
 
@@ -1015,7 +955,7 @@ pub(crate) async fn create_resource(
                 None,
                 &form,
                 Some(msg),
-                BTreeMap::new(),
+                FieldErrors::new(),
             );
         }
     };
@@ -1046,7 +986,7 @@ pub(crate) async fn create_resource(
                 None,
                 &form,
                 Some(msg),
-                BTreeMap::new(),
+                FieldErrors::new(),
             ),
             None => page_error(lang, e).into_response(),
         },
@@ -1080,7 +1020,7 @@ pub(crate) async fn new_version(
         Some((&r.id, &r.name)),
         &UploadForm::default(),
         None,
-        BTreeMap::new(),
+        FieldErrors::new(),
     )
 }
 
@@ -1123,7 +1063,7 @@ pub(crate) async fn create_version(
             Some((&r.id, &r.name)),
             &form,
             Some(msg),
-            BTreeMap::new(),
+            FieldErrors::new(),
         );
     };
     let format = (!form.format.is_empty()).then_some(form.format.as_str());
@@ -1141,7 +1081,7 @@ pub(crate) async fn create_version(
                 Some((&r.id, &r.name)),
                 &form,
                 Some(msg),
-                BTreeMap::new(),
+                FieldErrors::new(),
             ),
             None => page_error(lang, e).into_response(),
         },
@@ -1310,11 +1250,7 @@ async fn validation_page(
         notice,
         error,
     };
-    let status = if page.error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = form_status(page.error.is_some());
     (status, render(&page)).into_response()
 }
 
