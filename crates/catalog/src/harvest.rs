@@ -250,6 +250,9 @@ type SourceRow = (
 const SOURCE_COLUMNS: &str =
     "id, name, url, target_org, filter, schedule_minutes, enabled, created_by, created";
 
+/// A source, since when a run holds its lock, and when a run was requested.
+type SourceState = (HarvestSource, Option<String>, Option<String>);
+
 fn source_from_row(r: SourceRow) -> HarvestSource {
     let (id, name, url, target_org, filter, schedule_minutes, enabled, created_by, created) = r;
     HarvestSource {
@@ -451,19 +454,12 @@ impl Catalog {
 
     /// The source and where it stands.
     pub async fn harvest_source_status(&self, id: &str) -> Result<HarvestSourceStatus> {
-        let source = self.harvest_source(id).await?;
-        let sql = "SELECT running_since, run_requested FROM harvest_sources WHERE id = $1";
-        let (running_since, run_requested): (Option<String>, Option<String>) =
-            with_db!(&self.db, |p| {
-                sqlx::query_as(sql).bind(id).fetch_one(p).await?
-            });
-        let last_run = self.harvest_runs(id, 1).await?.pop();
-        Ok(HarvestSourceStatus {
-            source,
-            running: running_since.is_some_and(|t| t >= minutes_ago(LOCK_STALE_MINUTES)),
-            run_requested,
-            last_run,
-        })
+        let row = self
+            .source_states(Some(id))
+            .await?
+            .pop()
+            .ok_or_else(|| CatalogError::not_found("harvest source", id))?;
+        self.status_of(row).await
     }
 
     /// The sources `actor` administers the target organisation of (every source for a
@@ -474,12 +470,64 @@ impl Catalog {
         actor: Option<&Principal>,
     ) -> Result<Vec<HarvestSourceStatus>> {
         let mut out = Vec::new();
-        for s in self.harvest_sources().await? {
-            if actor.is_none_or(|a| a.can_admin(&s.target_org)) {
-                out.push(self.harvest_source_status(&s.id).await?);
+        for row in self.source_states(None).await? {
+            if actor.is_none_or(|a| a.can_admin(&row.0.target_org)) {
+                out.push(self.status_of(row).await?);
             }
         }
         Ok(out)
+    }
+
+    /// Sources (one, or all by id) with their lock and run request, in one query.
+    async fn source_states(&self, id: Option<&str>) -> Result<Vec<SourceState>> {
+        let filter = if id.is_some() { "WHERE id = $1" } else { "" };
+        let sql = format!(
+            "SELECT {SOURCE_COLUMNS}, running_since, run_requested FROM harvest_sources \
+             {filter} ORDER BY id"
+        );
+        type Row = (
+            String,
+            String,
+            String,
+            String,
+            String,
+            i64,
+            i64,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+        );
+        let rows: Vec<Row> = with_db!(&self.db, |p| {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
+            if let Some(id) = id {
+                q = q.bind(id);
+            }
+            q.fetch_all(p).await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(a, b, c, d, e, f, g, h, i, running, requested)| {
+                (
+                    source_from_row((a, b, c, d, e, f, g, h, i)),
+                    running,
+                    requested,
+                )
+            })
+            .collect())
+    }
+
+    async fn status_of(
+        &self,
+        (source, running_since, run_requested): SourceState,
+    ) -> Result<HarvestSourceStatus> {
+        let last_run = self.harvest_runs(&source.id, 1).await?.pop();
+        Ok(HarvestSourceStatus {
+            source,
+            running: running_since.is_some_and(|t| t >= minutes_ago(LOCK_STALE_MINUTES)),
+            run_requested,
+            last_run,
+        })
     }
 
     pub async fn harvest_source(&self, id: &str) -> Result<HarvestSource> {
@@ -509,12 +557,6 @@ impl Catalog {
     /// sources whose last run started at least `schedule_minutes` ago (or that never ran), by
     /// id.
     pub async fn due_harvest_sources(&self) -> Result<Vec<HarvestSource>> {
-        let sql = "SELECT id FROM harvest_sources WHERE run_requested IS NOT NULL";
-        let requested: HashSet<String> = with_db!(&self.db, |p| {
-            sqlx::query_scalar::<_, String>(sql).fetch_all(p).await?
-        })
-        .into_iter()
-        .collect();
         let sql = "SELECT source_id, MAX(started) FROM harvest_runs GROUP BY source_id";
         let last: Vec<(String, Option<String>)> =
             with_db!(&self.db, |p| sqlx::query_as(sql).fetch_all(p).await?);
@@ -523,16 +565,17 @@ impl Catalog {
             .filter_map(|(id, t)| t.map(|t| (id, t)))
             .collect();
         Ok(self
-            .harvest_sources()
+            .source_states(None)
             .await?
             .into_iter()
-            .filter(|s| {
-                requested.contains(&s.id)
+            .filter(|(s, _, requested)| {
+                requested.is_some()
                     || (s.enabled
                         && last
                             .get(&s.id)
                             .is_none_or(|t| *t <= minutes_ago(s.schedule_minutes)))
             })
+            .map(|(s, _, _)| s)
             .collect())
     }
 
