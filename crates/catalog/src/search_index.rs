@@ -413,6 +413,18 @@ impl SearchIndex {
         read_lock(&self.index).stats()
     }
 
+    /// `ids` as page entries for [`SearchIndex::page`] (ids the index does not know are left
+    /// out), so callers outside search reuse the dataset cache.
+    pub(crate) fn entries(&self, ids: &[String]) -> Vec<(u32, u64, String)> {
+        let index = read_lock(&self.index);
+        ids.iter()
+            .filter_map(|id| {
+                let doc = *index.doc_of.get(id.as_str())?;
+                Some((doc, index.generation[doc as usize], id.clone()))
+            })
+            .collect()
+    }
+
     /// Runs a query against the current index (call [`SearchIndex::refresh`] first).
     pub(crate) fn query(
         &self,

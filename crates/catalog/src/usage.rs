@@ -5,12 +5,16 @@
 //! and bump a number, no database write per request); [`Catalog::flush_usage`] adds the
 //! pending counts to `dataset_usage` in one transaction, and the server calls it every minute
 //! and on shutdown. Readers add the counts not yet flushed, so a single process is exact at
-//! once. Several processes each add their own counts, so none is lost or counted twice.
+//! once. Several processes each add their own counts, so none is lost or counted twice. The
+//! "most used" list reads the stored ranking at most once a minute (and after each flush),
+//! and loads its datasets through the search index's cache: the catalog home asks for it on
+//! every visit.
 //!
 //! Only counts are kept: no visitor, address, session or user agent is stored.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use ydx_accounts::Principal;
@@ -45,10 +49,24 @@ pub struct RecentUse {
     pub downloads: i64,
 }
 
+/// How long the stored part of the "most used" ranking is reused before it is read again
+/// (counts of this process are added at every read; only other processes' lag this much more).
+const RANKING_TTL: Duration = Duration::from_secs(60);
+
 /// Counts not yet written: (dataset id, day) → (views, downloads).
 #[derive(Debug, Default)]
 pub(crate) struct UsageCounter {
     pending: Mutex<HashMap<(String, String), (i64, i64)>>,
+    /// The stored recent counts of the most used datasets, when read, for `limit` candidates.
+    ranking: Mutex<Option<StoredRanking>>,
+}
+
+#[derive(Debug)]
+struct StoredRanking {
+    read: Instant,
+    since: String,
+    candidates: usize,
+    counts: HashMap<String, RecentUse>,
 }
 
 impl UsageCounter {
@@ -71,6 +89,12 @@ impl UsageCounter {
 
     fn take(&self) -> HashMap<(String, String), (i64, i64)> {
         std::mem::take(&mut *self.lock())
+    }
+
+    fn ranking(&self) -> std::sync::MutexGuard<'_, Option<StoredRanking>> {
+        self.ranking
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Pending counts of one dataset on or after `since`, and in all.
@@ -125,12 +149,51 @@ impl Catalog {
             return Ok(0);
         }
         let written = self.write_usage(&pending).await;
+        // What was pending is stored now (or pending again): the next ranking reads it there.
+        *self.usage.ranking() = None;
         if written.is_err() {
             for ((id, day), (v, d)) in pending {
                 self.usage.add(&id, day, v, d);
             }
         }
         written
+    }
+
+    /// The recent counts stored in the database of the `candidates` most used datasets,
+    /// read at most once per [`RANKING_TTL`] (and again after this process flushed).
+    async fn stored_ranking(
+        &self,
+        since: &str,
+        candidates: usize,
+    ) -> Result<HashMap<String, RecentUse>> {
+        if let Some(r) = &*self.usage.ranking()
+            && r.read.elapsed() < RANKING_TTL
+            && r.since == since
+            && r.candidates >= candidates
+        {
+            return Ok(r.counts.clone());
+        }
+        let sql = "SELECT dataset_id, CAST(SUM(views) AS BIGINT), CAST(SUM(downloads) AS BIGINT) \
+                   FROM dataset_usage WHERE day >= $1 GROUP BY dataset_id \
+                   ORDER BY SUM(downloads) DESC, SUM(views) DESC, dataset_id LIMIT $2";
+        let rows: Vec<(String, i64, i64)> = with_db!(&self.db, |p| {
+            sqlx::query_as(sql)
+                .bind(since)
+                .bind(candidates as i64)
+                .fetch_all(p)
+                .await?
+        });
+        let counts: HashMap<String, RecentUse> = rows
+            .into_iter()
+            .map(|(id, views, downloads)| (id, RecentUse { views, downloads }))
+            .collect();
+        *self.usage.ranking() = Some(StoredRanking {
+            read: Instant::now(),
+            since: since.to_string(),
+            candidates,
+            counts: counts.clone(),
+        });
+        Ok(counts)
     }
 
     async fn write_usage(&self, pending: &HashMap<(String, String), (i64, i64)>) -> Result<usize> {
@@ -193,22 +256,9 @@ impl Catalog {
         limit: usize,
     ) -> Result<Vec<(Dataset, RecentUse)>> {
         let since = recent_since();
-        let sql = "SELECT dataset_id, CAST(SUM(views) AS BIGINT), CAST(SUM(downloads) AS BIGINT) \
-                   FROM dataset_usage WHERE day >= $1 GROUP BY dataset_id \
-                   ORDER BY SUM(downloads) DESC, SUM(views) DESC, dataset_id LIMIT $2";
         // Enough candidates that private or deleted ones among them rarely leave the list short.
-        let candidates = (limit * 4 + 20) as i64;
-        let rows: Vec<(String, i64, i64)> = with_db!(&self.db, |p| {
-            sqlx::query_as(sql)
-                .bind(&since)
-                .bind(candidates)
-                .fetch_all(p)
-                .await?
-        });
-        let mut recent: HashMap<String, RecentUse> = rows
-            .into_iter()
-            .map(|(id, views, downloads)| (id, RecentUse { views, downloads }))
-            .collect();
+        let candidates = limit * 4 + 20;
+        let mut recent = self.stored_ranking(&since, candidates).await?;
         for ((id, day), (v, d)) in self.usage.lock().iter() {
             if day.as_str() >= since.as_str() {
                 let u = recent.entry(id.clone()).or_default();
@@ -222,9 +272,14 @@ impl Catalog {
                 .cmp(&(a.1.downloads, a.1.views))
                 .then_with(|| a.0.cmp(&b.0))
         });
-        ranked.truncate(candidates as usize);
+        ranked.truncate(candidates);
         let ids: Vec<String> = ranked.iter().map(|(id, _)| id.clone()).collect();
-        let datasets = self.load(&ids).await?;
+        self.search_index.refresh(&self.db).await?;
+        let entries = self.search_index.entries(&ids);
+        let datasets = self
+            .search_index
+            .page(&entries, |ids| async move { self.load(&ids).await })
+            .await?;
         let usage: HashMap<String, RecentUse> = ranked.into_iter().collect();
         Ok(datasets
             .into_iter()
