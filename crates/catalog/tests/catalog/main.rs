@@ -112,6 +112,17 @@ pub async fn envs_with(limits: CatalogLimits) -> Vec<Env> {
 }
 
 /// A valid dataset of Yamaguchi City.
+/// A second Catalog on the same database, as another server process would have (its own
+/// search index, usage counts and blob folder, kept while the TempDir lives).
+pub fn other_process(c: &Catalog) -> (Catalog, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let blobs = Arc::new(FsBlobStore::open(dir.path()).unwrap());
+    (
+        Catalog::new(c.db().clone(), blobs, CatalogLimits::default()),
+        dir,
+    )
+}
+
 pub fn fields(name: &str, title: &str) -> DatasetFields {
     DatasetFields {
         name: name.into(),

@@ -45,6 +45,15 @@ fn names(r: &ydx_catalog::SearchResult) -> Vec<String> {
     r.datasets.iter().map(|d| d.name.clone()).collect()
 }
 
+/// The names an anonymous search for `text` finds through `c`.
+async fn search(c: &ydx_catalog::Catalog, text: &str) -> Vec<String> {
+    let query = SearchQuery {
+        q: text.into(),
+        ..Default::default()
+    };
+    names(&c.search(None, &query).await.unwrap())
+}
+
 async fn q(env: &Env, q: &str) -> Vec<String> {
     names(
         &env.catalog
@@ -540,18 +549,8 @@ async fn index_answers_exactly_as_sql() {
 #[tokio::test]
 async fn index_follows_writes_of_other_processes() {
     for env in envs().await {
-        let dir = tempfile::tempdir().unwrap();
-        let blobs = std::sync::Arc::new(ydx_storage::FsBlobStore::open(dir.path()).unwrap());
-        let other = ydx_catalog::Catalog::new(env.catalog.db().clone(), blobs, Default::default());
+        let (other, _dir) = crate::other_process(&env.catalog);
         seed(&env).await;
-        let search = |c: &ydx_catalog::Catalog, text: &str| {
-            let c = c.clone();
-            let query = SearchQuery {
-                q: text.into(),
-                ..Default::default()
-            };
-            async move { names(&c.search(None, &query).await.unwrap()) }
-        };
         assert_eq!(search(&other, "クマ").await, vec!["bears"]);
         env.catalog
             .patch_dataset(
@@ -584,18 +583,8 @@ async fn index_follows_writes_of_other_processes() {
 #[tokio::test]
 async fn pruned_change_log_never_leaves_an_index_stale() {
     for env in envs().await {
-        let dir = tempfile::tempdir().unwrap();
-        let blobs = std::sync::Arc::new(ydx_storage::FsBlobStore::open(dir.path()).unwrap());
-        let other = ydx_catalog::Catalog::new(env.catalog.db().clone(), blobs, Default::default());
+        let (other, _dir) = crate::other_process(&env.catalog);
         seed(&env).await;
-        let search = |c: &ydx_catalog::Catalog, text: &str| {
-            let c = c.clone();
-            let query = SearchQuery {
-                q: text.into(),
-                ..Default::default()
-            };
-            async move { names(&c.search(None, &query).await.unwrap()) }
-        };
         assert_eq!(search(&other, "クマ").await, vec!["bears"]);
         // Changes `other` has not seen, then everything but the newest row pruned.
         for title in ["イノシシ出没情報", "サル出没情報"] {

@@ -83,9 +83,7 @@ async fn counts_rank_and_survive_flushes() {
         );
 
         // Another process on the same database sees the flushed counts and adds its own.
-        let dir = tempfile::tempdir().unwrap();
-        let blobs = std::sync::Arc::new(ydx_storage::FsBlobStore::open(dir.path()).unwrap());
-        let other = ydx_catalog::Catalog::new(c.db().clone(), blobs, Default::default());
+        let (other, _dir) = crate::other_process(c);
         other.count_download(&a.id);
         other.count_download(&a.id);
         other.flush_usage().await.unwrap();
