@@ -911,6 +911,27 @@ fn after_upload(d: &Dataset, r: &ydx_catalog::Resource) -> Response {
     }
 }
 
+/// What every upload POST checks first: a signed-in staff member, a readable form with its
+/// CSRF token, and write access to the dataset.
+async fn upload_request(
+    catalog: &Catalog,
+    visitor: &Visitor,
+    here: &str,
+    name: &str,
+    mp: Multipart,
+) -> Result<(Principal, UploadForm, Dataset), Response> {
+    let p = require_staff(visitor, here).map_err(|r| *r)?;
+    let lang = visitor.lang;
+    let form = read_upload(mp)
+        .await
+        .map_err(|msg| PageError::bad_request(lang, msg).into_response())?;
+    if !visitor.csrf_ok(&form.csrf) {
+        return Err(PageError::csrf_refused(lang).into_response());
+    }
+    let d = writable(catalog, &p, lang, name).await?;
+    Ok((p, form, d))
+}
+
 pub(crate) async fn create_resource(
     State(state): State<AppState>,
     Extension(catalog): Extension<Catalog>,
@@ -920,22 +941,14 @@ pub(crate) async fn create_resource(
     mp: Multipart,
 ) -> Response {
     let here = format!("/dataset/{}/resource/new", seg(&name));
-    let p = match require_staff(&visitor, &here) {
-        Ok(p) => p,
-        Err(r) => return *r,
+    let (p, form, d) = match upload_request(&catalog, &visitor, &here, &name, mp).await {
+        Ok(x) => x,
+        Err(r) => return r,
     };
     let lang = visitor.lang;
     let c = texts(lang);
-    let form = match read_upload(mp).await {
-        Ok(f) => f,
-        Err(msg) => return PageError::bad_request(lang, msg).into_response(),
-    };
-    if !visitor.csrf_ok(&form.csrf) {
-        return PageError::csrf_refused(lang).into_response();
-    }
-    let d = match writable(&catalog, &p, lang, &name).await {
-        Ok(d) => d,
-        Err(r) => return r,
+    let again = |error: Option<String>, errors: FieldErrors| {
+        upload_page(&state, &visitor, &headers, &d, None, &form, error, errors)
     };
     let source = match (&form.file, form.url.is_empty()) {
         (Some((filename, bytes)), _) => ResourceSource::Upload {
@@ -945,19 +958,7 @@ pub(crate) async fn create_resource(
         (None, false) => ResourceSource::Link {
             url: form.url.clone(),
         },
-        (None, true) => {
-            let msg = c.need_file_or_link.to_string();
-            return upload_page(
-                &state,
-                &visitor,
-                &headers,
-                &d,
-                None,
-                &form,
-                Some(msg),
-                FieldErrors::new(),
-            );
-        }
+        (None, true) => return again(Some(c.need_file_or_link.to_string()), FieldErrors::new()),
     };
     let fields = ResourceFields {
         name: form.name.clone(),
@@ -967,27 +968,9 @@ pub(crate) async fn create_resource(
     };
     match catalog.add_resource(&p, &d.id, fields, source).await {
         Ok(r) => after_upload(&d, &r),
-        Err(CatalogError::Validation(v)) => upload_page(
-            &state,
-            &visitor,
-            &headers,
-            &d,
-            None,
-            &form,
-            None,
-            translate(c, &v),
-        ),
+        Err(CatalogError::Validation(v)) => again(None, translate(c, &v)),
         Err(e) => match upload_error(c, &e) {
-            Some(msg) => upload_page(
-                &state,
-                &visitor,
-                &headers,
-                &d,
-                None,
-                &form,
-                Some(msg),
-                FieldErrors::new(),
-            ),
+            Some(msg) => again(Some(msg), FieldErrors::new()),
             None => page_error(lang, e).into_response(),
         },
     }
@@ -1033,38 +1016,30 @@ pub(crate) async fn create_version(
     mp: Multipart,
 ) -> Response {
     let here = format!("/dataset/{}/resource/{}", seg(&name), seg(&id));
-    let p = match require_staff(&visitor, &here) {
-        Ok(p) => p,
-        Err(r) => return *r,
+    let (p, form, d) = match upload_request(&catalog, &visitor, &here, &name, mp).await {
+        Ok(x) => x,
+        Err(r) => return r,
     };
     let lang = visitor.lang;
     let c = texts(lang);
-    let form = match read_upload(mp).await {
-        Ok(f) => f,
-        Err(msg) => return PageError::bad_request(lang, msg).into_response(),
-    };
-    if !visitor.csrf_ok(&form.csrf) {
-        return PageError::csrf_refused(lang).into_response();
-    }
-    let d = match writable(&catalog, &p, lang, &name).await {
-        Ok(d) => d,
-        Err(r) => return r,
-    };
     let Some(r) = d.resources.iter().find(|r| r.id == id).cloned() else {
         return PageError::not_found(lang).into_response();
     };
-    let Some((filename, bytes)) = form.file.clone() else {
-        let msg = c.need_file_or_link.to_string();
-        return upload_page(
+    let again = |error: String| {
+        let resource = Some((r.id.as_str(), r.name.as_str()));
+        upload_page(
             &state,
             &visitor,
             &headers,
             &d,
-            Some((&r.id, &r.name)),
+            resource,
             &form,
-            Some(msg),
+            Some(error),
             FieldErrors::new(),
-        );
+        )
+    };
+    let Some((filename, bytes)) = form.file.clone() else {
+        return again(c.need_file_or_link.to_string());
     };
     let format = (!form.format.is_empty()).then_some(form.format.as_str());
     match catalog
@@ -1073,16 +1048,7 @@ pub(crate) async fn create_version(
     {
         Ok(after) => after_upload(&d, &after),
         Err(e) => match upload_error(c, &e) {
-            Some(msg) => upload_page(
-                &state,
-                &visitor,
-                &headers,
-                &d,
-                Some((&r.id, &r.name)),
-                &form,
-                Some(msg),
-                FieldErrors::new(),
-            ),
+            Some(msg) => again(msg),
             None => page_error(lang, e).into_response(),
         },
     }
