@@ -21,8 +21,8 @@ use ydx_catalog::{Catalog, CatalogError, ValidationErrors};
 
 use super::publish::error_text;
 use super::{
-    FieldErrors, FieldErrorsExt, display_time, error_summary, field_errors, form_status, org_names,
-    seg,
+    Choice, FieldErrors, FieldErrorsExt, display_time, error_summary, field_errors, form_status,
+    org_choices, org_names, seg,
 };
 use crate::AppState;
 use crate::auth::Visitor;
@@ -258,19 +258,13 @@ impl SourceForm {
     }
 }
 
-struct OrgChoice {
-    value: String,
-    label: String,
-    on: bool,
-}
-
 #[derive(Template)]
 #[template(path = "catalog/harvest_form.html")]
 struct FormPage {
     ctx: PageCtx,
     c: &'static CatalogTexts,
     f: SourceForm,
-    orgs: Vec<OrgChoice>,
+    orgs: Vec<Choice>,
     units: Vec<(&'static str, &'static str, bool)>,
     errors: FieldErrors,
     summary: Vec<(String, String)>,
@@ -326,41 +320,6 @@ fn translate(c: &CatalogTexts, v: &ValidationErrors) -> FieldErrors {
     })
 }
 
-/// Organisations `p` administers, as choices (every one for a prefecture administrator).
-async fn org_choices(
-    state: &AppState,
-    p: &Principal,
-    lang: Lang,
-    selected: &str,
-) -> Vec<OrgChoice> {
-    let mut out: Vec<OrgChoice> = if p.is_prefecture_admin() {
-        state
-            .accounts
-            .orgs(None)
-            .await
-            .unwrap_or_default()
-            .into_iter()
-            .map(|o| OrgChoice {
-                on: o.id == selected,
-                label: lang.pick(&o.name_ja, &o.name_en).to_string(),
-                value: o.id,
-            })
-            .collect()
-    } else {
-        p.memberships
-            .iter()
-            .filter(|m| m.role == Role::Admin)
-            .map(|m| OrgChoice {
-                value: m.org_id.clone(),
-                label: lang.pick(&m.org_name_ja, &m.org_name_en).to_string(),
-                on: m.org_id == selected,
-            })
-            .collect()
-    };
-    out.sort_by(|a, b| a.label.cmp(&b.label));
-    out
-}
-
 async fn form_page(
     state: &AppState,
     visitor: &Visitor,
@@ -381,7 +340,7 @@ async fn form_page(
     let page = FormPage {
         ctx: PageCtx::new(state, visitor, headers, NEW, c.harvest_add),
         c,
-        orgs: org_choices(state, p, lang, &f.target_org).await,
+        orgs: org_choices(state, p, lang, &f.target_org, Principal::can_admin).await,
         units,
         f,
         summary_title: fill(c.form_has_errors, &[("n", &summary.len().to_string())]),
@@ -401,7 +360,7 @@ pub(crate) async fn new_source(
         Err(r) => return *r,
     };
     let lang = visitor.lang;
-    let orgs = org_choices(&state, &p, lang, "").await;
+    let orgs = org_choices(&state, &p, lang, "", Principal::can_admin).await;
     let f = SourceForm {
         // The only choice is chosen; with several, the admin chooses.
         target_org: match orgs.as_slice() {

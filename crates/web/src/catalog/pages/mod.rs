@@ -340,7 +340,51 @@ pub(crate) fn markdown(text: &str) -> String {
     ammonia::clean(&out)
 }
 
-// ---- form errors (the publisher's and the harvest forms) ----------------------------------
+// ---- choices and form errors (the publisher's and the harvest forms) ------------------------
+
+/// An option of a select or a checkbox list.
+pub(crate) struct Choice {
+    value: String,
+    label: String,
+    on: bool,
+}
+
+/// The organisations `p` may act for with `may` (`Principal::can_write`, `can_admin`), as
+/// choices by name; every organisation for a prefecture administrator.
+pub(crate) async fn org_choices(
+    state: &AppState,
+    p: &Principal,
+    lang: Lang,
+    selected: &str,
+    may: fn(&Principal, &str) -> bool,
+) -> Vec<Choice> {
+    let mut out: Vec<Choice> = if p.is_prefecture_admin() {
+        state
+            .accounts
+            .orgs(None)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|o| Choice {
+                on: o.id == selected,
+                label: lang.pick(&o.name_ja, &o.name_en).to_string(),
+                value: o.id,
+            })
+            .collect()
+    } else {
+        p.memberships
+            .iter()
+            .filter(|m| may(p, &m.org_id))
+            .map(|m| Choice {
+                value: m.org_id.clone(),
+                label: lang.pick(&m.org_name_ja, &m.org_name_en).to_string(),
+                on: m.org_id == selected,
+            })
+            .collect()
+    };
+    out.sort_by(|a, b| a.label.cmp(&b.label));
+    out
+}
 
 /// A form's errors in the reader's language, by field name (`#f-{field}` is the input).
 pub(crate) type FieldErrors = BTreeMap<String, Vec<String>>;

@@ -16,8 +16,8 @@ use ydx_catalog::{
 };
 
 use super::{
-    FieldErrors, FieldErrorsExt, badges, display_time, error_summary, field_errors, form_status,
-    frequency_label, muni_name, org_names, seg, standard_title, url,
+    Choice, FieldErrors, FieldErrorsExt, badges, display_time, error_summary, field_errors,
+    form_status, frequency_label, muni_name, org_choices, org_names, seg, standard_title, url,
 };
 use crate::AppState;
 use crate::auth::Visitor;
@@ -300,12 +300,6 @@ impl DatasetForm {
     }
 }
 
-pub(crate) struct Choice {
-    value: String,
-    label: String,
-    on: bool,
-}
-
 #[derive(Template)]
 #[template(path = "catalog/form.html")]
 struct FormPage {
@@ -378,36 +372,6 @@ pub(crate) fn error_text(c: &CatalogTexts, code: &str, message: &str) -> String 
 
 fn translate(c: &CatalogTexts, v: &ValidationErrors) -> FieldErrors {
     field_errors(v, |_, e| error_text(c, e.code, &e.message))
-}
-
-/// Organisations `p` may publish for, as choices.
-async fn org_choices(state: &AppState, p: &Principal, lang: Lang, selected: &str) -> Vec<Choice> {
-    let mut out: Vec<Choice> = if p.is_prefecture_admin() {
-        state
-            .accounts
-            .orgs(None)
-            .await
-            .unwrap_or_default()
-            .into_iter()
-            .map(|o| Choice {
-                on: o.id == selected,
-                label: lang.pick(&o.name_ja, &o.name_en).to_string(),
-                value: o.id,
-            })
-            .collect()
-    } else {
-        p.memberships
-            .iter()
-            .filter(|m| p.can_write(&m.org_id))
-            .map(|m| Choice {
-                value: m.org_id.clone(),
-                label: lang.pick(&m.org_name_ja, &m.org_name_en).to_string(),
-                on: m.org_id == selected,
-            })
-            .collect()
-    };
-    out.sort_by(|a, b| a.label.cmp(&b.label));
-    out
 }
 
 #[expect(clippy::too_many_arguments)]
@@ -483,7 +447,7 @@ async fn form_page(
     let page = FormPage {
         ctx: PageCtx::new(state, visitor, headers, &action, title),
         c,
-        orgs: org_choices(state, p, lang, &f.owner_org).await,
+        orgs: org_choices(state, p, lang, &f.owner_org, Principal::can_write).await,
         f,
         is_new: original_name.is_none(),
         action,
