@@ -557,12 +557,8 @@ pub(crate) async fn edit_dataset(
     Path(name): Path<String>,
 ) -> Response {
     let here = format!("/dataset/{}/edit", seg(&name));
-    let p = match require_staff(&visitor, &here) {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
-    let d = match writable(&catalog, &p, visitor.lang, &name).await {
-        Ok(d) => d,
+    let (p, d) = match staff_dataset(&catalog, &visitor, &here, &name, None).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
     let f = DatasetForm::of(&d);
@@ -588,16 +584,10 @@ pub(crate) async fn update_dataset(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
     let here = format!("/dataset/{}/edit", seg(&name));
-    let p = match require_staff(&visitor, &here) {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
     let lang = visitor.lang;
-    if !visitor.csrf_ok(&first(&pairs, "_csrf")) {
-        return PageError::csrf_refused(lang).into_response();
-    }
-    let d = match writable(&catalog, &p, lang, &name).await {
-        Ok(d) => d,
+    let csrf = first(&pairs, "_csrf");
+    let (p, d) = match staff_dataset(&catalog, &visitor, &here, &name, Some(&csrf)).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
     let f = DatasetForm::from_pairs(&pairs);
@@ -645,15 +635,11 @@ pub(crate) async fn confirm_delete(
     Path(name): Path<String>,
 ) -> Response {
     let here = format!("/dataset/{}/delete", seg(&name));
-    let p = match require_staff(&visitor, &here) {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
-    let c = texts(visitor.lang);
-    let d = match writable(&catalog, &p, visitor.lang, &name).await {
-        Ok(d) => d,
+    let (_, d) = match staff_dataset(&catalog, &visitor, &here, &name, None).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
+    let c = texts(visitor.lang);
     render(&DeletePage {
         ctx: PageCtx::new(&state, &visitor, &headers, &here, c.delete_title),
         c,
@@ -844,12 +830,8 @@ pub(crate) async fn new_resource(
     Path(name): Path<String>,
 ) -> Response {
     let here = format!("/dataset/{}/resource/new", seg(&name));
-    let p = match require_staff(&visitor, &here) {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
-    let d = match writable(&catalog, &p, visitor.lang, &name).await {
-        Ok(d) => d,
+    let (_, d) = match staff_dataset(&catalog, &visitor, &here, &name, None).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
     upload_page(
@@ -875,6 +857,23 @@ fn after_upload(d: &Dataset, r: &ydx_catalog::Resource) -> Response {
     }
 }
 
+/// What the publisher's dataset pages check first: a signed-in staff member, for a POST its
+/// CSRF token (`csrf`), and write access to the dataset.
+async fn staff_dataset(
+    catalog: &Catalog,
+    visitor: &Visitor,
+    here: &str,
+    name: &str,
+    csrf: Option<&str>,
+) -> Result<(Principal, Dataset), Response> {
+    let p = require_staff(visitor, here).map_err(|r| *r)?;
+    if csrf.is_some_and(|t| !visitor.csrf_ok(t)) {
+        return Err(PageError::csrf_refused(visitor.lang).into_response());
+    }
+    let d = writable(catalog, &p, visitor.lang, name).await?;
+    Ok((p, d))
+}
+
 /// What every upload POST checks first: a signed-in staff member, a readable form with its
 /// CSRF token, and write access to the dataset.
 async fn upload_request(
@@ -884,15 +883,12 @@ async fn upload_request(
     name: &str,
     mp: Multipart,
 ) -> Result<(Principal, UploadForm, Dataset), Response> {
-    let p = require_staff(visitor, here).map_err(|r| *r)?;
-    let lang = visitor.lang;
+    // Sign-in first, so a visitor is sent to sign in before the body is read.
+    require_staff(visitor, here).map_err(|r| *r)?;
     let form = read_upload(mp)
         .await
-        .map_err(|msg| PageError::bad_request(lang, msg).into_response())?;
-    if !visitor.csrf_ok(&form.csrf) {
-        return Err(PageError::csrf_refused(lang).into_response());
-    }
-    let d = writable(catalog, &p, lang, name).await?;
+        .map_err(|msg| PageError::bad_request(visitor.lang, msg).into_response())?;
+    let (p, d) = staff_dataset(catalog, visitor, here, name, Some(&form.csrf)).await?;
     Ok((p, form, d))
 }
 
@@ -948,12 +944,8 @@ pub(crate) async fn new_version(
     Path((name, id)): Path<(String, String)>,
 ) -> Response {
     let here = format!("/dataset/{}/resource/{}/upload", seg(&name), seg(&id));
-    let p = match require_staff(&visitor, &here) {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
-    let d = match writable(&catalog, &p, visitor.lang, &name).await {
-        Ok(d) => d,
+    let (_, d) = match staff_dataset(&catalog, &visitor, &here, &name, None).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
     let Some(r) = d.resources.iter().find(|r| r.id == id) else {
