@@ -420,6 +420,38 @@ struct CountLink {
     count: String,
 }
 
+impl CountLink {
+    fn new(c: &CatalogTexts, href: String, label: String, datasets: i64) -> CountLink {
+        CountLink {
+            href,
+            label,
+            count: fill(c.datasets_n, &[("n", &datasets.to_string())]),
+        }
+    }
+}
+
+/// Every group with its number of datasets, linked to its page.
+async fn group_links(
+    catalog: &Catalog,
+    lang: Lang,
+    c: &CatalogTexts,
+) -> Result<Vec<CountLink>, ydx_catalog::CatalogError> {
+    let counts: HashMap<String, i64> = catalog.group_counts().await?.into_iter().collect();
+    Ok(catalog
+        .group_list()
+        .await?
+        .iter()
+        .map(|g| {
+            CountLink::new(
+                c,
+                format!("/group/{}", seg(&g.name)),
+                lang.pick(&g.title_ja, &g.title_en).to_string(),
+                counts.get(&g.name).copied().unwrap_or(0),
+            )
+        })
+        .collect())
+}
+
 #[derive(Template)]
 #[template(path = "catalog/home.html")]
 struct HomePage {
@@ -462,36 +494,13 @@ pub(crate) async fn show_home(
     let org_counts = catalog.organization_counts().await.unwrap_or_default();
     let mut orgs: Vec<CountLink> = org_counts
         .iter()
-        .map(|(id, n)| CountLink {
-            href: format!("/organization/{}", seg(id)),
-            label: names.get(id).cloned().unwrap_or_else(|| id.clone()),
-            count: fill(c.datasets_n, &[("n", &n.to_string())]),
+        .map(|(id, n)| {
+            let label = names.get(id).cloned().unwrap_or_else(|| id.clone());
+            CountLink::new(c, format!("/organization/{}", seg(id)), label, *n)
         })
         .collect();
     orgs.sort_by(|a, b| a.label.cmp(&b.label));
-    let group_counts: HashMap<String, i64> = catalog
-        .group_counts()
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .collect();
-    let groups = catalog
-        .group_list()
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .map(|g| CountLink {
-            href: format!("/group/{}", seg(&g.name)),
-            label: lang.pick(&g.title_ja, &g.title_en).to_string(),
-            count: fill(
-                c.datasets_n,
-                &[(
-                    "n",
-                    &group_counts.get(&g.name).copied().unwrap_or(0).to_string(),
-                )],
-            ),
-        })
-        .collect();
+    let groups = group_links(&catalog, lang, c).await.unwrap_or_default();
     let munis = ydx_region::MUNICIPALITIES
         .iter()
         .map(|m| {
@@ -570,13 +579,13 @@ pub(crate) async fn list_organizations(
                         | ydx_accounts::OrgKind::PrefectureDepartment
                 )
         })
-        .map(|o| CountLink {
-            href: format!("/organization/{}", seg(&o.id)),
-            label: lang.pick(&o.name_ja, &o.name_en).to_string(),
-            count: fill(
-                c.datasets_n,
-                &[("n", &counts.get(&o.id).copied().unwrap_or(0).to_string())],
-            ),
+        .map(|o| {
+            CountLink::new(
+                c,
+                format!("/organization/{}", seg(&o.id)),
+                lang.pick(&o.name_ja, &o.name_en).to_string(),
+                counts.get(&o.id).copied().unwrap_or(0),
+            )
         })
         .collect();
     render(&ListPage {
@@ -595,27 +604,10 @@ pub(crate) async fn list_groups(
 ) -> Response {
     let lang = visitor.lang;
     let c = texts(lang);
-    let counts: HashMap<String, i64> = catalog
-        .group_counts()
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .collect();
-    let groups = match catalog.group_list().await {
-        Ok(g) => g,
+    let items = match group_links(&catalog, lang, c).await {
+        Ok(items) => items,
         Err(e) => return page_error(lang, e).into_response(),
     };
-    let items = groups
-        .iter()
-        .map(|g| CountLink {
-            href: format!("/group/{}", seg(&g.name)),
-            label: lang.pick(&g.title_ja, &g.title_en).to_string(),
-            count: fill(
-                c.datasets_n,
-                &[("n", &counts.get(&g.name).copied().unwrap_or(0).to_string())],
-            ),
-        })
-        .collect();
     render(&ListPage {
         ctx: PageCtx::new(&state, &visitor, &headers, "/group", c.groups),
         c,
