@@ -18,7 +18,7 @@ use crate::error::{CatalogError, Result};
 use crate::model::Column;
 use crate::resources::StoredBlob;
 use crate::store::Catalog;
-use crate::table::{self, ParsedTable};
+use crate::table::ParsedTable;
 
 /// The most records one query returns.
 pub const MAX_LIMIT: usize = 32_000;
@@ -373,7 +373,7 @@ impl Catalog {
         resource_id: &str,
     ) -> Result<Arc<LoadedTable>> {
         let (_, r) = self.resource(viewer, resource_id).await?;
-        if r.table.is_none() || !table::is_tabular(&r.format) {
+        if !r.has_table() {
             return Err(CatalogError::NotTabular(resource_id.to_string()));
         }
         let stored = self
@@ -404,11 +404,7 @@ impl Catalog {
     ) -> Result<TableQueryResult> {
         let d = self.show(viewer, dataset).await?;
         let mut parts = Vec::new();
-        let mut resources: Vec<_> = d
-            .resources
-            .iter()
-            .filter(|r| r.table.is_some() && table::is_tabular(&r.format))
-            .collect();
+        let mut resources: Vec<_> = d.resources.iter().filter(|r| r.has_table()).collect();
         resources.sort_by(|a, b| a.period.cmp(&b.period).then(a.position.cmp(&b.position)));
         for r in resources {
             if let Some(blob) = self.current_blob(&r.id).await? {

@@ -528,11 +528,7 @@ fn add_distribution(g: &mut Graph, base: &str, d: &Dataset, ds: &Node, r: &Resou
 /// Whether the data API serves the resource: a table was read from it, or its format is one
 /// the catalog reads as a table.
 pub fn is_tabular(r: &Resource) -> bool {
-    r.table.is_some()
-        || matches!(
-            r.format.trim().to_ascii_uppercase().as_str(),
-            "CSV" | "TSV" | "XLSX"
-        )
+    r.table.is_some() || crate::table::is_tabular(&r.format.trim().to_ascii_uppercase())
 }
 
 fn is_absolute_url(s: &str) -> bool {

@@ -216,6 +216,13 @@ pub struct Resource {
     pub table: Option<TableInfo>,
 }
 
+impl Resource {
+    /// Whether the current version was read as a table (preview, data API, series view).
+    pub fn has_table(&self) -> bool {
+        self.table.is_some() && crate::table::is_tabular(&self.format)
+    }
+}
+
 /// What was learned reading a tabular file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TableInfo {

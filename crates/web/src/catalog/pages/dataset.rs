@@ -196,11 +196,7 @@ pub(crate) async fn show_dataset(
         "curl '{base}/api/3/action/package_show?id={}'",
         d.name
     )];
-    if let Some(r) = d
-        .resources
-        .iter()
-        .find(|r| r.table.is_some() && ydx_catalog::table::is_tabular(&r.format))
-    {
+    if let Some(r) = d.resources.iter().find(|r| r.has_table()) {
         let ds = format!(
             "{base}/api/3/action/datastore_search?resource_id={}&limit=5",
             r.id
