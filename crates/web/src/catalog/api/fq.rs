@@ -816,62 +816,18 @@ fn round(t: OffsetDateTime, unit: Unit) -> OffsetDateTime {
 
 /// `YYYY-MM-DD`, optionally `THH:MM[:SS[.fraction]]`, then optionally `Z` or `±HH:MM`.
 fn date_time(s: &str) -> Result<OffsetDateTime, String> {
+    use time::format_description::well_known::Iso8601;
     let bad = || "expected a date like 2024-01-01 or 2024-01-01T00:00:00Z".to_string();
-    let num = |s: &str| -> Result<u32, String> {
-        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(bad());
-        }
-        s.parse().map_err(|_| bad())
-    };
-    let b = s.as_bytes();
-    if !s.is_ascii() || b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+    // ISO 8601's extended calendar form only (no week or ordinal dates, no basic form).
+    if s.len() < 10 || s.as_bytes()[4] != b'-' || s.as_bytes()[7] != b'-' {
         return Err(bad());
     }
-    let year = i32::try_from(num(&s[..4])?).map_err(|_| bad())?;
-    let month =
-        Month::try_from(u8::try_from(num(&s[5..7])?).map_err(|_| bad())?).map_err(|_| bad())?;
-    let day = u8::try_from(num(&s[8..10])?).map_err(|_| bad())?;
-    let date = time::Date::from_calendar_date(year, month, day).map_err(|e| e.to_string())?;
-    let mut rest = &s[10..];
-    let mut time = Time::MIDNIGHT;
-    if let Some(r) = rest.strip_prefix(['T', 't']) {
-        let end = r.find(['Z', 'z', '+', '-']).unwrap_or(r.len());
-        let (clock, zone) = r.split_at(end);
-        let (hms, fraction) = match clock.split_once('.') {
-            Some((hms, f)) => (hms, Some(f)),
-            None => (clock, None),
-        };
-        let parts: Vec<&str> = hms.split(':').collect();
-        if !(2..=3).contains(&parts.len()) || parts.iter().any(|p| p.len() != 2) {
-            return Err(bad());
-        }
-        let h = u8::try_from(num(parts[0])?).map_err(|_| bad())?;
-        let m = u8::try_from(num(parts[1])?).map_err(|_| bad())?;
-        let sec = match parts.get(2) {
-            Some(p) => u8::try_from(num(p)?).map_err(|_| bad())?,
-            None => 0,
-        };
-        let nanos = match fraction {
-            None => 0,
-            Some(f) if f.is_empty() || f.len() > 9 => return Err(bad()),
-            Some(f) => num(f)? * 10u32.pow(9 - f.len() as u32),
-        };
-        time = Time::from_hms_nano(h, m, sec, nanos).map_err(|e| e.to_string())?;
-        rest = zone;
-    }
-    let offset = match rest {
-        "" | "Z" | "z" => UtcOffset::UTC,
-        z if z.len() == 6 && (z.starts_with('+') || z.starts_with('-')) && &z[3..4] == ":" => {
-            let h = i8::try_from(num(&z[1..3])?).map_err(|_| bad())?;
-            let m = i8::try_from(num(&z[4..6])?).map_err(|_| bad())?;
-            let sign = if z.starts_with('-') { -1 } else { 1 };
-            UtcOffset::from_hms(sign * h, sign * m, 0).map_err(|e| e.to_string())?
-        }
-        _ => return Err(bad()),
-    };
-    Ok(PrimitiveDateTime::new(date, time)
-        .assume_offset(offset)
-        .to_offset(UtcOffset::UTC))
+    // A date alone, or a time without an offset, is UTC (as Solr reads it).
+    OffsetDateTime::parse(s, &Iso8601::DEFAULT)
+        .or_else(|_| PrimitiveDateTime::parse(s, &Iso8601::DEFAULT).map(|t| t.assume_utc()))
+        .or_else(|_| time::Date::parse(s, &Iso8601::DEFAULT).map(|d| d.midnight().assume_utc()))
+        .map(|t| t.to_offset(UtcOffset::UTC))
+        .map_err(|_| bad())
 }
 
 #[cfg(test)]
