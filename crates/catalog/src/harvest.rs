@@ -235,6 +235,7 @@ struct HarvestObject {
     removed: bool,
 }
 
+/// A `harvest_sources` row: [`SOURCE_COLUMNS`], then `running_since` and `run_requested`.
 type SourceRow = (
     String,
     String,
@@ -245,6 +246,8 @@ type SourceRow = (
     i64,
     String,
     String,
+    Option<String>,
+    Option<String>,
 );
 
 const SOURCE_COLUMNS: &str =
@@ -253,9 +256,10 @@ const SOURCE_COLUMNS: &str =
 /// A source, since when a run holds its lock, and when a run was requested.
 type SourceState = (HarvestSource, Option<String>, Option<String>);
 
-fn source_from_row(r: SourceRow) -> HarvestSource {
-    let (id, name, url, target_org, filter, schedule_minutes, enabled, created_by, created) = r;
-    HarvestSource {
+fn source_from_row(r: SourceRow) -> SourceState {
+    let (id, name, url, target_org, filter, schedule_minutes, enabled, created_by, created) =
+        (r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8);
+    let source = HarvestSource {
         id,
         name,
         url,
@@ -265,7 +269,8 @@ fn source_from_row(r: SourceRow) -> HarvestSource {
         enabled: enabled != 0,
         created_by,
         created,
-    }
+    };
+    (source, r.9, r.10)
 }
 
 fn minutes_ago(minutes: i64) -> String {
@@ -485,36 +490,14 @@ impl Catalog {
             "SELECT {SOURCE_COLUMNS}, running_since, run_requested FROM harvest_sources \
              {filter} ORDER BY id"
         );
-        type Row = (
-            String,
-            String,
-            String,
-            String,
-            String,
-            i64,
-            i64,
-            String,
-            String,
-            Option<String>,
-            Option<String>,
-        );
-        let rows: Vec<Row> = with_db!(&self.db, |p| {
+        let rows: Vec<SourceRow> = with_db!(&self.db, |p| {
             let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
             if let Some(id) = id {
                 q = q.bind(id);
             }
             q.fetch_all(p).await?
         });
-        Ok(rows
-            .into_iter()
-            .map(|(a, b, c, d, e, f, g, h, i, running, requested)| {
-                (
-                    source_from_row((a, b, c, d, e, f, g, h, i)),
-                    running,
-                    requested,
-                )
-            })
-            .collect())
+        Ok(rows.into_iter().map(source_from_row).collect())
     }
 
     async fn status_of(
@@ -531,26 +514,21 @@ impl Catalog {
     }
 
     pub async fn harvest_source(&self, id: &str) -> Result<HarvestSource> {
-        let sql = format!("SELECT {SOURCE_COLUMNS} FROM harvest_sources WHERE id = $1");
-        let row: Option<SourceRow> = with_db!(&self.db, |p| {
-            sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                .bind(id)
-                .fetch_optional(p)
-                .await?
-        });
-        row.map(source_from_row)
+        self.source_states(Some(id))
+            .await?
+            .pop()
+            .map(|(s, _, _)| s)
             .ok_or_else(|| CatalogError::not_found("harvest source", id))
     }
 
     /// Every source, by id.
     pub async fn harvest_sources(&self) -> Result<Vec<HarvestSource>> {
-        let sql = format!("SELECT {SOURCE_COLUMNS} FROM harvest_sources ORDER BY id");
-        let rows: Vec<SourceRow> = with_db!(&self.db, |p| {
-            sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                .fetch_all(p)
-                .await?
-        });
-        Ok(rows.into_iter().map(source_from_row).collect())
+        Ok(self
+            .source_states(None)
+            .await?
+            .into_iter()
+            .map(|(s, _, _)| s)
+            .collect())
     }
 
     /// Sources with a pending run request ([`Catalog::request_harvest_run`]), and enabled
