@@ -160,24 +160,32 @@ pub async fn write_facets(tx: &mut Tx, d: &Dataset) -> Result<()> {
 }
 
 /// Appends the dataset to the `catalog_changes` log (called from the reindex step of every
-/// write, in the same transaction), so every process's search index reloads it before its next
-/// search (see [`crate::search_index`]). On PostgreSQL the log is locked first (until commit):
-/// writers append one at a time, so sequence numbers become visible in commit order and a
-/// reader that has seen `seq` n has seen every smaller one.
-pub async fn log_change(tx: &mut Tx, dataset_id: &str) -> Result<()> {
-    let lock = tx.backend() == ydx_storage::Backend::Postgres;
+/// write, in the same transaction) and returns the row's `seq`, so every process's search
+/// index reloads it before its next search (see [`crate::search_index`]). On PostgreSQL the
+/// log is locked first (until commit): writers append one at a time, so sequence numbers
+/// become visible in commit order and a reader that has seen `seq` n has seen every smaller
+/// one; and listening processes are notified, at commit.
+pub async fn log_change(tx: &mut Tx, dataset_id: &str) -> Result<i64> {
+    let postgres = tx.backend() == ydx_storage::Backend::Postgres;
     let now = ydx_storage::now();
-    with_tx!(tx, |c| {
-        if lock {
+    let seq = with_tx!(tx, |c| {
+        if postgres {
             sqlx::query("LOCK TABLE catalog_changes IN SHARE ROW EXCLUSIVE MODE")
                 .execute(&mut *c)
                 .await?;
+            // The schema as payload: listeners on other schemas of the database ignore it.
+            sqlx::query("SELECT pg_notify($1, current_schema())")
+                .bind(crate::search_index::CHANNEL)
+                .execute(&mut *c)
+                .await?;
         }
-        sqlx::query("INSERT INTO catalog_changes (dataset_id, at) VALUES ($1, $2)")
-            .bind(dataset_id)
-            .bind(&now)
-            .execute(&mut *c)
-            .await?;
+        sqlx::query_scalar(
+            "INSERT INTO catalog_changes (dataset_id, at) VALUES ($1, $2) RETURNING seq",
+        )
+        .bind(dataset_id)
+        .bind(&now)
+        .fetch_one(&mut *c)
+        .await?
     });
-    Ok(())
+    Ok(seq)
 }

@@ -17,23 +17,41 @@
 //! database. Result order, counts and facets are exactly what the SQL search
 //! ([`Catalog::search_sql`](crate::Catalog::search_sql), kept as the test oracle) returns.
 //!
-//! # Staying exact (one process or many on one database)
+//! # Staying current (one process or many on one database)
 //! Every dataset write appends `(dataset_id, at)` to `catalog_changes` inside its own
-//! transaction (migration 3, [`crate::index::log_change`]). Before each search the index asks
-//! `SELECT MAX(seq) FROM catalog_changes` — one primary-key probe, tens of microseconds on
-//! SQLite, one round trip on PostgreSQL (where concurrent searches share a probe that was sent
-//! after they arrived, so under load one round trip serves many searches). When that is past the last applied `seq`, one task
-//! (the others wait on a mutex, then find nothing left to do) fetches the logged dataset ids
-//! since, reloads just those datasets' rows (a handful of `IN` queries) and swaps them in under
-//! the write lock; searches compute under the read lock, so none sees half an update. A write
-//! in this process is therefore visible to the next search, and a write by another server
-//! too. On PostgreSQL writers lock `catalog_changes` (SHARE ROW EXCLUSIVE, until commit) before
-//! appending, so sequence numbers become visible in commit order and "everything after the
-//! last applied seq" cannot skip a change committed late. Large catch-ups (more than a quarter
-//! of the datasets) rebuild instead.
+//! transaction (migration 3, [`crate::index::log_change`]). To catch up, the index asks
+//! `SELECT MAX(seq) FROM catalog_changes` (a probe); when that is past the last applied `seq`,
+//! one task (the others wait on a mutex, then find nothing left to do) fetches the logged
+//! dataset ids since, reloads just those datasets' rows (a handful of `IN` queries) and swaps
+//! them in under the write lock; searches compute under the read lock, so none sees half an
+//! update. On PostgreSQL writers lock `catalog_changes` (SHARE ROW EXCLUSIVE, until commit)
+//! before appending, so sequence numbers become visible in commit order and "everything after
+//! the last applied seq" cannot skip a change committed late. Large catch-ups (more than a
+//! quarter of the datasets) rebuild instead.
+//!
+//! A search does not probe when the index already knows it is current:
+//! - **this process's writes** record their `seq` as they append it, so the first search that
+//!   starts after such a write commits always probes and sees it (a write is in the writer's
+//!   next search);
+//! - **other processes' writes** on PostgreSQL: every append also sends `NOTIFY
+//!   ydx_catalog_changes`, which PostgreSQL delivers at commit; a listener task (its own
+//!   connection) counts them, and a search probes when one arrived since the last probe.
+//!   A write by another server is thus in searches here once the notification has arrived
+//!   (well under a millisecond on one host). While the listener is not connected, every search
+//!   probes (as every search did before there was a listener); a reconnect forces a probe,
+//!   since notifications may have been missed. At least one probe per [`LISTENED`] stays as
+//!   a safety net;
+//! - **other processes' writes** on SQLite (a CLI command beside the server): SQLite has no
+//!   notifications, so searches probe at least every [`SQLITE_UNHEARD`] — such a write is
+//!   in this process's searches within that time.
+//!
+//! Probes that are needed are shared on PostgreSQL: searches arriving while one is in flight
+//! wait for one sent after they arrived, so under load one round trip serves many.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::time::{Duration, Instant};
 
 use sqlx::AssertSqlSafe;
 use ydx_accounts::Principal;
@@ -49,14 +67,19 @@ use crate::store::placeholders;
 /// Bytes of a sort key kept inline (timestamps fit; longer names and titles fall back to
 /// their full strings only when the first 32 bytes tie).
 const KEY: usize = 32;
-type Key = [u8; KEY];
+/// The first [`KEY`] bytes (zero-padded) as two big-endian integers: they order as the bytes
+/// do, and compare in a few instructions (a `[u8; 32]` compares through `memcmp`, which
+/// dominated relevance sorts, whose many equal scores fall through to this key).
+type Key = (u128, u128);
 
 fn key(s: &str) -> Key {
     let mut k = [0u8; KEY];
     let b = s.as_bytes();
     let n = b.len().min(KEY);
     k[..n].copy_from_slice(&b[..n]);
-    k
+    let (hi, lo) = k.split_at(KEY / 2);
+    let half = |h: &[u8]| u128::from_be_bytes(h.try_into().unwrap_or_default());
+    (half(hi), half(lo))
 }
 
 const STATE_ACTIVE: u8 = 0;
@@ -121,8 +144,6 @@ struct Doc {
     title: Box<str>,
     modified: Box<str>,
     created: Box<str>,
-    /// Interned values: organisation, licence, tags, groups, municipalities, formats.
-    vals: Box<[u32]>,
     /// Term ids, to take the doc out of its posting lists on update.
     terms: Box<[u32]>,
 }
@@ -140,6 +161,15 @@ struct Index {
     org: Vec<u32>,
     license: Vec<u32>,
     keys: Vec<SortKeys>,
+    /// Per doc, where its interned values (organisation, licence, tags, groups,
+    /// municipalities, formats; sorted) lie in `val_data`: (start, len). Facet counting reads
+    /// them for every match, so they are packed in doc order (matches come in doc order)
+    /// rather than boxed apart.
+    val_at: Vec<(u32, u32)>,
+    /// The values themselves. A reloaded doc's new list is appended (its old one becomes
+    /// garbage, counted in `val_garbage`); the arena is repacked when half of it is garbage.
+    val_data: Vec<u32>,
+    val_garbage: usize,
     /// Bumped whenever the doc is reloaded: a cached dataset is valid only for its generation.
     generation: Vec<u64>,
     term_of: HashMap<Box<str>, u32>,
@@ -199,10 +229,45 @@ pub(crate) struct SearchIndex {
     /// Datasets of recent pages, complete with resources, by doc: (generation, dataset). An
     /// entry serves only while its doc's generation is unchanged, so a reload invalidates it.
     cache: Mutex<HashMap<u32, (u64, Arc<Dataset>)>>,
-    /// The last change-log probe: when it was sent and what it returned. Concurrent searches
-    /// share one probe, as long as it was sent after they arrived.
-    probe: tokio::sync::Mutex<Option<(std::time::Instant, i64)>>,
+    /// Serialises shared probes (PostgreSQL): holders find the last probe in `known`.
+    probing: tokio::sync::Mutex<()>,
+    known: Arc<Known>,
 }
+
+/// What this process knows of the change log without asking the database.
+#[derive(Default)]
+struct Known {
+    /// The highest `seq` this process's writes appended (recorded inside the write's
+    /// transaction, so before it commits).
+    own: AtomicI64,
+    /// Notifications heard (PostgreSQL), plus one per listener (re)connection.
+    heard: AtomicU64,
+    /// The PostgreSQL listener is connected and listening.
+    listening: AtomicBool,
+    /// A listener task was started.
+    started: AtomicBool,
+    /// Probes sent.
+    probes: AtomicU64,
+    last: Mutex<Option<Probe>>,
+}
+
+/// One `MAX(seq)` probe: `heard` as it was when sent, when sent, what it returned.
+#[derive(Clone, Copy)]
+struct Probe {
+    heard: u64,
+    sent: Instant,
+    seq: i64,
+}
+
+/// The PostgreSQL channel writers notify and listeners listen on.
+pub(crate) const CHANNEL: &str = "ydx_catalog_changes";
+
+/// With a connected listener, a search still probes if the last probe is older than this.
+pub const LISTENED: Duration = Duration::from_secs(5);
+
+/// On SQLite, a search probes if the last probe is older than this (writes by other
+/// processes show within it).
+pub const SQLITE_UNHEARD: Duration = Duration::from_millis(100);
 
 /// Datasets the page cache holds at most (when full, an arbitrary tenth is dropped). About
 /// 1–2 KB each without column lists, so some tens of MB.
@@ -233,6 +298,10 @@ pub struct SearchIndexStats {
     pub approx_bytes: usize,
     /// Last applied change.
     pub seq: i64,
+    /// Change-log probes sent so far (searches that found the index current sent none).
+    pub probes: u64,
+    /// The PostgreSQL change listener is connected (always false on SQLite).
+    pub listening: bool,
 }
 
 /// What a query computed: the total, the facets, the page's dataset ids.
@@ -251,6 +320,68 @@ fn write_lock(l: &RwLock<Index>) -> std::sync::RwLockWriteGuard<'_, Index> {
     l.write().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The listener task: counts notifications on [`CHANNEL`] into `known.heard`, on its own
+/// connection, reconnecting after errors (every reconnect counts as heard, since
+/// notifications may have been missed meanwhile).
+async fn listen(options: sqlx::postgres::PgConnectOptions, known: Weak<Known>) {
+    use sqlx::postgres::{PgListener, PgPoolOptions};
+    loop {
+        let connected = async {
+            let pool = PgPoolOptions::new()
+                .max_connections(1)
+                .max_lifetime(None)
+                .idle_timeout(None)
+                .connect_with(options.clone())
+                .await?;
+            let mut listener = PgListener::connect_with(&pool).await?;
+            listener.listen(CHANNEL).await?;
+            let schema: String = sqlx::query_scalar("SELECT current_schema()")
+                .fetch_one(&mut listener)
+                .await?;
+            Ok::<_, sqlx::Error>((listener, schema))
+        }
+        .await;
+        match connected {
+            Ok((mut listener, schema)) => {
+                let Some(k) = known.upgrade() else { return };
+                k.heard.fetch_add(1, Ordering::SeqCst);
+                k.listening.store(true, Ordering::SeqCst);
+                drop(k);
+                loop {
+                    let got = listener.try_recv().await;
+                    let Some(k) = known.upgrade() else { return };
+                    match got {
+                        // Another schema's catalog (tests, or several sites on one database).
+                        Ok(Some(n)) if n.payload() != schema => {}
+                        // A change, or a lost connection (re-established before `try_recv`
+                        // returns, but changes may have been missed): either way, probe.
+                        Ok(_) => {
+                            k.heard.fetch_add(1, Ordering::SeqCst);
+                        }
+                        Err(e) => {
+                            k.heard.fetch_add(1, Ordering::SeqCst);
+                            k.listening.store(false, Ordering::SeqCst);
+                            tracing::warn!(error = %e, "search index: change listener failed; reconnecting");
+                            break;
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "search index: cannot listen for changes; every search probes until it can");
+            }
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        if known.strong_count() == 0 {
+            return;
+        }
+    }
+}
+
 async fn max_seq(db: &Db) -> Result<i64> {
     let sql = "SELECT MAX(seq) FROM catalog_changes";
     let seq: Option<i64> = with_db!(db, |p| sqlx::query_scalar(sql).fetch_one(p).await?);
@@ -258,8 +389,13 @@ async fn max_seq(db: &Db) -> Result<i64> {
 }
 
 impl SearchIndex {
-    /// Brings the index up to the database's latest change (building it on first use).
+    /// Brings the index up to the database's latest change (building it on first use), or
+    /// returns at once when it knows nothing changed (see the module's documentation).
     pub(crate) async fn refresh(&self, db: &Db) -> Result<()> {
+        if self.known_current(db) {
+            return Ok(());
+        }
+        self.listen(db);
         let latest = self.latest_seq(db).await?;
         {
             let i = read_lock(&self.index);
@@ -269,7 +405,7 @@ impl SearchIndex {
         }
         let _one = self.catch_up.lock().await;
         // Another task may have caught up while this one waited; look again.
-        let latest = max_seq(db).await?;
+        let latest = self.probe(db).await?;
         let (built, seq, docs) = {
             let i = read_lock(&self.index);
             (i.built, i.seq, i.docs.len())
@@ -310,33 +446,80 @@ impl SearchIndex {
         }
         // First use, a large catch-up, a log pruned past this index, or a database whose log
         // went backwards (replaced).
-        let fresh = build(db).await?;
+        let fresh = build(db, latest).await?;
         let mut i = write_lock(&self.index);
         *i = fresh;
         self.cache_lock().clear();
         Ok(())
     }
 
-    /// `MAX(seq)` of the change log as of some moment after this call began. Searches
-    /// arriving while a probe is in flight wait for it, then for one sent after they arrived
-    /// (or reuse such a probe that already finished): under load, one round trip serves many
-    /// searches, and none misses a change committed before it arrived.
+    /// Records a change this process appended (inside its transaction, before commit): the
+    /// first search after the commit then probes and applies it.
+    pub(crate) fn wrote(&self, seq: i64) {
+        self.known.own.fetch_max(seq, Ordering::SeqCst);
+    }
+
+    /// Whether the index holds every change it could be asked for without a probe: its last
+    /// probe was recent enough, nothing was heard since, it applied exactly what that probe
+    /// returned, and this process wrote nothing after.
+    fn known_current(&self, db: &Db) -> bool {
+        let trust = match db {
+            Db::Sqlite(_) => SQLITE_UNHEARD,
+            Db::Postgres(_) if self.known.listening.load(Ordering::SeqCst) => LISTENED,
+            Db::Postgres(_) => return false,
+        };
+        let Some(probe) = *lock(&self.known.last) else {
+            return false;
+        };
+        if probe.heard != self.known.heard.load(Ordering::SeqCst) || probe.sent.elapsed() >= trust {
+            return false;
+        }
+        let i = read_lock(&self.index);
+        i.built && i.seq == probe.seq && self.known.own.load(Ordering::SeqCst) <= i.seq
+    }
+
+    /// Asks the database for `MAX(seq)` and remembers the answer with what was heard before.
+    async fn probe(&self, db: &Db) -> Result<i64> {
+        let heard = self.known.heard.load(Ordering::SeqCst);
+        let sent = Instant::now();
+        self.known.probes.fetch_add(1, Ordering::SeqCst);
+        let seq = max_seq(db).await?;
+        let mut last = lock(&self.known.last);
+        if last.is_none_or(|l| l.sent <= sent) {
+            *last = Some(Probe { heard, sent, seq });
+        }
+        Ok(seq)
+    }
+
+    /// `MAX(seq)` of the change log as of some moment after this call began. On PostgreSQL,
+    /// searches arriving while a probe is in flight wait for it, then for one sent after they
+    /// arrived (or reuse such a probe that already finished): under load, one round trip
+    /// serves many searches, and none misses a change committed before it arrived.
     async fn latest_seq(&self, db: &Db) -> Result<i64> {
         if matches!(db, Db::Sqlite(_)) {
             // In-process and parallel: sharing would only add waiting.
-            return max_seq(db).await;
+            return self.probe(db).await;
         }
-        let arrived = std::time::Instant::now();
-        let mut last = self.probe.lock().await;
-        if let Some((sent, seq)) = *last
-            && sent > arrived
+        let arrived = Instant::now();
+        let _turn = self.probing.lock().await;
+        if let Some(p) = *lock(&self.known.last)
+            && p.sent > arrived
         {
-            return Ok(seq);
+            return Ok(p.seq);
         }
-        let sent = std::time::Instant::now();
-        let seq = max_seq(db).await?;
-        *last = Some((sent, seq));
-        Ok(seq)
+        self.probe(db).await
+    }
+
+    /// Starts the PostgreSQL listener once (a no-op on SQLite). It runs until the catalog is
+    /// dropped (checked as each notification arrives) or the runtime ends.
+    fn listen(&self, db: &Db) {
+        let Db::Postgres(pool) = db else { return };
+        if self.known.started.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let options = (*pool.connect_options()).clone();
+        let known = Arc::downgrade(&self.known);
+        tokio::spawn(listen(options, known));
     }
 
     fn cache_lock(&self) -> std::sync::MutexGuard<'_, HashMap<u32, (u64, Arc<Dataset>)>> {
@@ -410,7 +593,11 @@ impl SearchIndex {
     }
 
     pub(crate) fn stats(&self) -> SearchIndexStats {
-        read_lock(&self.index).stats()
+        SearchIndexStats {
+            probes: self.known.probes.load(Ordering::SeqCst),
+            listening: self.known.listening.load(Ordering::SeqCst),
+            ..read_lock(&self.index).stats()
+        }
     }
 
     /// `ids` as page entries for [`SearchIndex::page`] (ids the index does not know are left
@@ -436,11 +623,10 @@ impl SearchIndex {
     }
 }
 
-/// Reads every dataset's rows and builds the index. The log position is read first, so a
-/// write committed while building is applied again by the next refresh (reloads are
+/// Reads every dataset's rows and builds the index as of log position `seq`, read before, so
+/// a write committed while building is applied again by the next refresh (reloads are
 /// idempotent).
-async fn build(db: &Db) -> Result<Index> {
-    let seq = max_seq(db).await?;
+async fn build(db: &Db, seq: i64) -> Result<Index> {
     let mut index = Index::default();
     index.apply(load_rows(db, None).await?);
     // Postings of the remaining pages: (term, dataset_id) keyset pages, in key order.
@@ -575,9 +761,42 @@ impl Index {
                 list.remove(pos);
             }
         }
-        self.docs[doc as usize].vals = Box::new([]);
+        self.set_vals(doc, Vec::new());
         self.flags[doc as usize] = STATE_GONE;
         self.generation[doc as usize] += 1;
+    }
+
+    /// A doc's interned values.
+    fn vals(&self, doc: usize) -> &[u32] {
+        let (start, len) = self.val_at[doc];
+        &self.val_data[start as usize..(start + len) as usize]
+    }
+
+    /// Replaces a doc's values (in place when they fit, else appended).
+    fn set_vals(&mut self, doc: u32, list: Vec<u32>) {
+        let (start, len) = self.val_at[doc as usize];
+        if list.len() <= len as usize {
+            let at = start as usize;
+            self.val_data[at..at + list.len()].copy_from_slice(&list);
+            self.val_garbage += len as usize - list.len();
+            self.val_at[doc as usize] = (start, list.len() as u32);
+        } else {
+            self.val_garbage += len as usize;
+            self.val_at[doc as usize] = (self.val_data.len() as u32, list.len() as u32);
+            self.val_data.extend_from_slice(&list);
+        }
+    }
+
+    /// Rewrites `val_data` in doc order without garbage.
+    fn repack_vals(&mut self) {
+        let mut data = Vec::with_capacity(self.val_data.len() - self.val_garbage);
+        for doc in 0..self.val_at.len() {
+            let start = data.len() as u32;
+            data.extend_from_slice(self.vals(doc));
+            self.val_at[doc].0 = start;
+        }
+        self.val_data = data;
+        self.val_garbage = 0;
     }
 
     /// Adds (or replaces) the datasets of `rows`, whose docs must have been removed first
@@ -595,6 +814,7 @@ impl Index {
                     self.org.push(0);
                     self.license.push(0);
                     self.keys.push(SortKeys::default());
+                    self.val_at.push((0, 0));
                     self.generation.push(0);
                     d
                 }
@@ -634,10 +854,15 @@ impl Index {
                 list.push(v);
             }
         }
+        let mut vals: Vec<(u32, Vec<u32>)> = vals.into_iter().collect();
+        vals.sort_unstable_by_key(|v| v.0);
         for (doc, mut list) in vals {
             list.sort_unstable();
             list.dedup();
-            self.docs[doc as usize].vals = list.into_boxed_slice();
+            self.set_vals(doc, list);
+        }
+        if self.val_garbage > self.val_data.len() / 2 {
+            self.repack_vals();
         }
         if !rows.terms.is_empty() {
             let mut per_doc: HashMap<u32, Vec<u32>> = HashMap::new();
@@ -741,12 +966,14 @@ impl Index {
                     + d.title.len()
                     + d.modified.len()
                     + d.created.len()
-                    + 4 * (d.vals.len() + d.terms.len())
+                    + 4 * d.terms.len()
             })
             .sum::<usize>();
         bytes += self.flags.capacity()
             + 4 * (self.org.capacity() + self.license.capacity())
-            + self.keys.capacity() * std::mem::size_of::<SortKeys>();
+            + self.keys.capacity() * std::mem::size_of::<SortKeys>()
+            + 8 * self.val_at.capacity()
+            + 4 * self.val_data.capacity();
         bytes += self
             .values
             .iter()
@@ -759,6 +986,7 @@ impl Index {
             values: self.values.len(),
             approx_bytes: bytes,
             seq: self.seq,
+            ..SearchIndexStats::default()
         }
     }
 
@@ -833,7 +1061,7 @@ impl Index {
                 && licenses
                     .as_ref()
                     .is_none_or(|l| l.contains(&self.license[i]))
-                && required.iter().all(|r| self.docs[i].vals.contains(r))
+                && required.iter().all(|r| self.vals(i).contains(r))
                 && checks.iter().all(|(c, negate)| self.holds(c, i) != *negate)
         };
 
@@ -869,7 +1097,7 @@ impl Index {
         if !query.facet_fields.is_empty() {
             let mut counts = vec![0u32; self.values.len()];
             for &(d, _) in &hits {
-                for &v in self.docs[d as usize].vals.iter() {
+                for &v in self.vals(d as usize) {
                     counts[v as usize] += 1;
                 }
             }
@@ -902,10 +1130,7 @@ impl Index {
             Vec::new()
         } else {
             let cmp = self.comparator(query.sort, !terms.is_empty());
-            if end < hits.len() {
-                hits.select_nth_unstable_by(end, &cmp);
-                hits.truncate(end);
-            }
+            keep_first(&mut hits, end, &cmp);
             hits.sort_unstable_by(&cmp);
             hits[query.start..end]
                 .iter()
@@ -971,7 +1196,7 @@ impl Index {
     fn holds(&self, check: &Check<'_>, i: usize) -> bool {
         let d = &self.docs[i];
         match check {
-            Check::Values(ids) => ids.iter().any(|v| d.vals.contains(v)),
+            Check::Values(ids) => ids.iter().any(|v| self.vals(i).contains(v)),
             Check::Docs(docs) => docs.binary_search(&(i as u32)).is_ok(),
             Check::Names(names) => names.iter().any(|n| *n.as_str() == *d.name),
             Check::Within { created, from, to } => {
@@ -1046,6 +1271,63 @@ impl Index {
     }
 }
 
+/// Leaves in `hits` its first `n` by `cmp`, in any order. A page is a few of many matches:
+/// one pass keeps the best so far in a max-heap, so most matches cost one comparison with the
+/// heap's worst, reading the sort keys in doc order (as matches come). For large `n`, a
+/// selection in place.
+fn keep_first<F>(hits: &mut Vec<(u32, i64)>, n: usize, cmp: &F)
+where
+    F: Fn(&(u32, i64), &(u32, i64)) -> std::cmp::Ordering,
+{
+    use std::cmp::Ordering::{Greater, Less};
+    if n >= hits.len() {
+        return;
+    }
+    if n == 0 {
+        hits.clear();
+        return;
+    }
+    if n > hits.len() / 8 {
+        hits.select_nth_unstable_by(n, cmp);
+        hits.truncate(n);
+        return;
+    }
+    let mut heap: Vec<(u32, i64)> = Vec::with_capacity(n);
+    for &h in hits.iter() {
+        if heap.len() < n {
+            heap.push(h);
+            let mut i = heap.len() - 1;
+            while i > 0 {
+                let parent = (i - 1) / 2;
+                if cmp(&heap[i], &heap[parent]) != Greater {
+                    break;
+                }
+                heap.swap(i, parent);
+                i = parent;
+            }
+        } else if cmp(&h, &heap[0]) == Less {
+            heap[0] = h;
+            let mut i = 0;
+            loop {
+                let (l, r) = (2 * i + 1, 2 * i + 2);
+                let mut worst = i;
+                if l < n && cmp(&heap[l], &heap[worst]) == Greater {
+                    worst = l;
+                }
+                if r < n && cmp(&heap[r], &heap[worst]) == Greater {
+                    worst = r;
+                }
+                if worst == i {
+                    break;
+                }
+                heap.swap(i, worst);
+                i = worst;
+            }
+        }
+    }
+    *hits = heap;
+}
+
 /// Keeps the entries of `acc` (sorted by doc) that `list` (sorted by doc) also has, adding
 /// their weights. Gallops through `list` when it is much longer.
 fn intersect(acc: &mut Vec<(u32, i64)>, list: &[Posting]) {
@@ -1071,4 +1353,27 @@ fn intersect(acc: &mut Vec<(u32, i64)>, list: &[Posting]) {
         }
     }
     acc.truncate(out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::keep_first;
+
+    /// The heap and the selection keep exactly what a full sort puts first, ties included.
+    #[test]
+    fn keep_first_keeps_what_a_sort_puts_first() {
+        let cmp = |a: &(u32, i64), b: &(u32, i64)| b.1.cmp(&a.1).then(a.0.cmp(&b.0));
+        // A deterministic spread of scores with many ties.
+        let hits: Vec<(u32, i64)> = (0..2000u32)
+            .map(|d| (d, i64::from(d.wrapping_mul(2_654_435_761) % 7)))
+            .collect();
+        let mut sorted = hits.clone();
+        sorted.sort_unstable_by(cmp);
+        for n in [0, 1, 2, 10, 249, 250, 251, 1000, 1999, 2000, 2500] {
+            let mut kept = hits.clone();
+            keep_first(&mut kept, n, &cmp);
+            kept.sort_unstable_by(cmp);
+            assert_eq!(kept, sorted[..n.min(hits.len())], "n = {n}");
+        }
+    }
 }

@@ -777,7 +777,9 @@ impl Catalog {
         let terms = index::dataset_terms(d, &[&org_ja, &org_en]);
         index::write_terms(tx, &d.id, &terms).await?;
         index::write_facets(tx, d).await?;
-        index::log_change(tx, &d.id).await
+        let seq = index::log_change(tx, &d.id).await?;
+        self.search_index.wrote(seq);
+        Ok(())
     }
 
     // ---- groups and tags ---------------------------------------------------------------

@@ -111,7 +111,6 @@ pub async fn envs_with(limits: CatalogLimits) -> Vec<Env> {
     out
 }
 
-/// A valid dataset of Yamaguchi City.
 /// A second Catalog on the same database, as another server process would have (its own
 /// search index, usage counts and blob folder, kept while the TempDir lives).
 pub fn other_process(c: &Catalog) -> (Catalog, tempfile::TempDir) {
@@ -123,6 +122,7 @@ pub fn other_process(c: &Catalog) -> (Catalog, tempfile::TempDir) {
     )
 }
 
+/// A valid dataset of Yamaguchi City.
 pub fn fields(name: &str, title: &str) -> DatasetFields {
     DatasetFields {
         name: name.into(),

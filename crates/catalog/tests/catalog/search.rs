@@ -54,6 +54,25 @@ async fn search(c: &ydx_catalog::Catalog, text: &str) -> Vec<String> {
     names(&c.search(None, &query).await.unwrap())
 }
 
+/// Searches `c` until the answer is `want`, as a process must for another process's write
+/// (heard on PostgreSQL, within `SQLITE_UNHEARD` on SQLite); fails after 10 s. Returns how
+/// long it took.
+async fn search_until(c: &ydx_catalog::Catalog, text: &str, want: &[&str]) -> std::time::Duration {
+    let start = std::time::Instant::now();
+    let deadline = start + std::time::Duration::from_secs(10);
+    loop {
+        let got = search(c, text).await;
+        if got == want {
+            return start.elapsed();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{text}: still {got:?}, not {want:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
 async fn q(env: &Env, q: &str) -> Vec<String> {
     names(
         &env.catalog
@@ -544,14 +563,15 @@ async fn index_answers_exactly_as_sql() {
     }
 }
 
-/// Two catalogs on one database (two servers): a write through one is in the other's next
-/// search, through the change log.
+/// Two catalogs on one database (two servers): a write through one is in the other's
+/// searches once heard (PostgreSQL) or within `SQLITE_UNHEARD` (SQLite), through the change
+/// log; and in the writer's own next search at once.
 #[tokio::test]
 async fn index_follows_writes_of_other_processes() {
     for env in envs().await {
         let (other, _dir) = crate::other_process(&env.catalog);
         seed(&env).await;
-        assert_eq!(search(&other, "クマ").await, vec!["bears"]);
+        search_until(&other, "クマ", &["bears"]).await;
         env.catalog
             .patch_dataset(
                 &env.yamaguchi,
@@ -564,18 +584,20 @@ async fn index_follows_writes_of_other_processes() {
             )
             .await
             .unwrap();
-        assert!(search(&other, "クマ").await.is_empty(), "{}", env.backend);
+        assert_eq!(search(&env.catalog, "イノシシ").await, vec!["bears"]);
+        search_until(&other, "クマ", &[]).await;
         assert_eq!(search(&other, "イノシシ").await, vec!["bears"]);
         other
             .create_dataset(&env.yamaguchi, fields("boar", "イノシシ捕獲数"))
             .await
             .unwrap();
         assert_eq!(
-            search(&env.catalog, "イノシシ").await,
+            search(&other, "イノシシ").await,
             vec!["boar", "bears"],
             "{}",
             env.backend
         );
+        search_until(&env.catalog, "イノシシ", &["boar", "bears"]).await;
     }
 }
 
@@ -585,7 +607,7 @@ async fn pruned_change_log_never_leaves_an_index_stale() {
     for env in envs().await {
         let (other, _dir) = crate::other_process(&env.catalog);
         seed(&env).await;
-        assert_eq!(search(&other, "クマ").await, vec!["bears"]);
+        search_until(&other, "クマ", &["bears"]).await;
         // Changes `other` has not seen, then everything but the newest row pruned.
         for title in ["イノシシ出没情報", "サル出没情報"] {
             env.catalog
@@ -611,7 +633,7 @@ async fn pruned_change_log_never_leaves_an_index_stale() {
             .await
             .unwrap();
         assert!(pruned >= 3, "{}: {pruned}", env.backend);
-        assert!(search(&other, "クマ").await.is_empty(), "{}", env.backend);
+        search_until(&other, "クマ", &[]).await;
         assert_eq!(search(&other, "サル").await, vec!["bears"]);
         assert_eq!(search(&other, "イノシシ").await, vec!["boar"]);
         // A second prune with nothing old enough deletes nothing.
@@ -706,4 +728,58 @@ async fn conditions_select_what_they_say() {
         per_backend.push(answers);
     }
     same_on_all("conditions", &per_backend);
+}
+
+/// A search asks the database for the latest change only when it may have missed one: after
+/// this process wrote, after hearing of another process's write (PostgreSQL's listener), or
+/// when the last probe is older than `SQLITE_UNHEARD` (SQLite, which cannot notify).
+#[tokio::test]
+async fn searches_probe_only_when_a_change_may_be_missed() {
+    for env in envs().await {
+        seed(&env).await;
+        let c = &env.catalog;
+        let (other, _dir) = crate::other_process(c);
+        assert_eq!(search(c, "クマ").await, vec!["bears"]);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while env.backend == "postgres" && !c.search_index_stats().await.unwrap().listening {
+            assert!(std::time::Instant::now() < deadline, "no listener");
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert_eq!(
+            c.search_index_stats().await.unwrap().listening,
+            env.backend == "postgres"
+        );
+        let probes = || async { c.search_index_stats().await.unwrap().probes };
+        let before = probes().await;
+        for _ in 0..50 {
+            assert_eq!(search(c, "クマ").await, vec!["bears"]);
+        }
+        let sent = probes().await - before;
+        assert!(sent < 10, "{}: 50 searches sent {sent} probes", env.backend);
+        // This process's write: the next search probes and has it.
+        let before = probes().await;
+        c.patch_dataset(
+            &env.yamaguchi,
+            "bears",
+            ydx_catalog::DatasetPatch {
+                title: Some("イノシシ出没情報".into()),
+                tags: Some(Vec::new()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(search(c, "イノシシ").await, vec!["bears"]);
+        assert!(probes().await > before, "{}", env.backend);
+        // Another process's write: heard (PostgreSQL: sooner than the safety-net probe, so
+        // by notification) or within SQLITE_UNHEARD (SQLite).
+        other
+            .create_dataset(&env.yamaguchi, fields("boar", "イノシシ捕獲数"))
+            .await
+            .unwrap();
+        let took = search_until(c, "イノシシ", &["boar", "bears"]).await;
+        if env.backend == "postgres" {
+            assert!(took < ydx_catalog::search_index::LISTENED, "{took:?}");
+        }
+    }
 }
