@@ -69,6 +69,7 @@ impl Engine for CatalogEngine {
             label_ja: "オープンデータ",
             label_en: "Open data",
             label_easy: "オープンデータ",
+            admins_only: false,
         }]
     }
 
@@ -79,12 +80,14 @@ impl Engine for CatalogEngine {
                 label_ja: "データセットの管理",
                 label_en: "Manage datasets",
                 label_easy: "データセットの かんり",
+                admins_only: false,
             },
             NavEntry {
                 path: "/staff/catalog/harvest",
                 label_ja: "他のカタログからの取り込み（管理者）",
                 label_en: "Harvest from other catalogs (administrators)",
                 label_easy: "ほかの カタログから とりこむ（かんりしゃ）",
+                admins_only: true,
             },
         ]
     }

@@ -131,6 +131,12 @@ async fn only_administrators_see_and_change_their_organisations_sources() {
     }
     let hagi = app.catalog.harvest_source_status("hagi-src").await.unwrap();
     assert!(hagi.source.enabled && hagi.run_requested.is_none());
+    // Staff who administer nothing are not offered the pages they would be refused.
+    let cookies = app.sign_in(HAGI_EDITOR).await;
+    let (s, staff) = page(&app, "/staff", &cookies).await;
+    assert_eq!(s, 200);
+    assert!(staff.contains("href=\"/staff/catalog\""));
+    assert!(!staff.contains("href=\"/staff/catalog/harvest\""));
 
     // The admin of 萩市 sees 萩市's source only, and cannot reach 山口市's.
     let cookies = app.sign_in(HAGI_ADMIN).await;
