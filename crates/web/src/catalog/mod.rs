@@ -179,6 +179,7 @@ pub fn api_error(e: CatalogError) -> ApiError {
             ApiError::BadRequest(e.to_string())
         }
         CatalogError::NotTabular(_) => ApiError::BadRequest(e.to_string()),
+        CatalogError::Busy(m) => ApiError::Conflict(m),
         other => ApiError::internal(other),
     }
 }
@@ -193,6 +194,10 @@ pub fn page_error(lang: Lang, e: CatalogError) -> PageError {
         | CatalogError::BadQuery(_)
         | CatalogError::TooLarge { .. }
         | CatalogError::NotTabular(_) => PageError::bad_request(lang, e.to_string()),
+        CatalogError::Busy(_) => PageError {
+            message: Some(e.to_string()),
+            ..PageError::new(axum::http::StatusCode::CONFLICT, lang)
+        },
         other => PageError::internal(lang, other),
     }
 }
