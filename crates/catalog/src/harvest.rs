@@ -98,7 +98,7 @@ pub trait CkanClient: Send + Sync {
 // ---- sources, objects, runs -------------------------------------------------------------
 
 /// A catalog harvested on a schedule.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct HarvestSource {
     /// 2–40 of `a-z0-9-_`; also the prefix of renamed datasets.
     pub id: String,
@@ -459,9 +459,26 @@ impl Catalog {
             "INSERT INTO harvest_sources ({SOURCE_COLUMNS}) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
         );
+        let after = serde_json::to_value(&source)?;
+        self.write_source(actor, &sql, &source, "harvest_source.create", None, after)
+            .await?;
+        Ok(source)
+    }
+
+    /// Writes `source` with `sql` (which takes its [`SOURCE_COLUMNS`] as `$1`–`$9`) and its
+    /// audit entry, in one transaction.
+    async fn write_source(
+        &self,
+        actor: &Principal,
+        sql: &str,
+        source: &HarvestSource,
+        action: &str,
+        before: Option<Value>,
+        after: Value,
+    ) -> Result<()> {
         let mut tx = self.db.begin().await?;
         ydx_storage::with_tx!(&mut tx, |c| {
-            sqlx::query(sqlx::AssertSqlSafe(sql))
+            sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
                 .bind(&source.id)
                 .bind(&source.name)
                 .bind(&source.url)
@@ -478,18 +495,18 @@ impl Catalog {
             &mut tx,
             actor,
             Some(&source.target_org),
-            "harvest_source.create",
+            action,
             "harvest_source",
             &source.id,
-            None,
-            Some(&serde_json::to_value(&source)?),
+            before.as_ref(),
+            Some(&after),
         )
         .await?;
-        commit(tx).await?;
-        Ok(source)
+        commit(tx).await
     }
 
-    /// Turns a source's schedule on or off (a source can always be run by hand).
+    /// Turns a source's schedule on or off (a source can always be run by hand). Audited
+    /// when it changes.
     pub async fn set_harvest_source_enabled(
         &self,
         actor: &Principal,
@@ -503,27 +520,30 @@ impl Catalog {
             enabled,
             ..before.clone()
         };
-        let mut tx = self.db.begin().await?;
-        ydx_storage::with_tx!(&mut tx, |c| {
-            sqlx::query("UPDATE harvest_sources SET enabled = $1 WHERE id = $2")
-                .bind(i64::from(enabled))
-                .bind(id)
-                .execute(&mut *c)
-                .await?;
-        });
-        ydx_accounts::audit(
-            &mut tx,
-            actor,
-            Some(&after.target_org),
-            "harvest_source.update",
-            "harvest_source",
-            id,
-            Some(&serde_json::to_value(&before)?),
-            Some(&serde_json::to_value(&after)?),
-        )
-        .await?;
-        commit(tx).await?;
+        self.save_source(actor, &before, &after).await?;
         Ok(after)
+    }
+
+    /// Stores what an admin may change of a source (name, URL, filter, schedule, paused or
+    /// not) as `after` has it, with an audit entry of the fields that differ from `before`,
+    /// old → new. Writes nothing when none does.
+    async fn save_source(
+        &self,
+        actor: &Principal,
+        before: &HarvestSource,
+        after: &HarvestSource,
+    ) -> Result<()> {
+        let (old, new) = changed_fields(before, after)?;
+        if new.is_empty() {
+            return Ok(());
+        }
+        // The id, organisation, creator and creation time are written as they were.
+        let sql = "UPDATE harvest_sources SET name = $2, url = $3, target_org = $4, \
+                   filter = $5, schedule_minutes = $6, enabled = $7, created_by = $8, \
+                   created = $9 WHERE id = $1";
+        let (old, new) = (Value::Object(old), Value::Object(new));
+        self.write_source(actor, sql, after, "harvest_source.update", Some(old), new)
+            .await
     }
 
     /// The source `id` when `actor` administers its target organisation (a prefecture
@@ -575,36 +595,7 @@ impl Catalog {
             schedule_minutes: settings.schedule_minutes,
             ..before.clone()
         };
-        let (old, new) = changed_fields(&before, &after)?;
-        if new.is_empty() {
-            return Ok(after);
-        }
-        let mut tx = self.db.begin().await?;
-        ydx_storage::with_tx!(&mut tx, |c| {
-            sqlx::query(
-                "UPDATE harvest_sources SET name = $1, url = $2, filter = $3, \
-                 schedule_minutes = $4 WHERE id = $5",
-            )
-            .bind(&after.name)
-            .bind(&after.url)
-            .bind(after.filter.clone().unwrap_or_default())
-            .bind(after.schedule_minutes)
-            .bind(id)
-            .execute(&mut *c)
-            .await?;
-        });
-        ydx_accounts::audit(
-            &mut tx,
-            actor,
-            Some(&after.target_org),
-            "harvest_source.update",
-            "harvest_source",
-            id,
-            Some(&Value::Object(old)),
-            Some(&Value::Object(new)),
-        )
-        .await?;
-        commit(tx).await?;
+        self.save_source(actor, &before, &after).await?;
         Ok(after)
     }
 

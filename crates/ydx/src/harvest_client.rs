@@ -12,6 +12,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Subcommand;
 use serde_json::Value;
+use ydx_accounts::Principal;
 use ydx_catalog::harvest::{
     self, CkanClient, HarvestReport, HarvestSource, HarvestSourceChanges, HarvestedDatasets,
     NewHarvestSource, PageRequest, SearchPage,
@@ -427,6 +428,18 @@ pub async fn cli(db: Db, blobs: Arc<dyn BlobStore>, command: HarvestCommand) -> 
     }
 }
 
+/// The source `id` and the administrator of its organisation a command acts as: the account
+/// with `as_email`, else the first admin of the organisation, else a prefecture admin.
+async fn source_admin(
+    catalog: &Catalog,
+    id: &str,
+    as_email: Option<&str>,
+) -> anyhow::Result<(HarvestSource, Principal)> {
+    let source = catalog.harvest_source(id).await?;
+    let admin = catalog.harvest_admin(&source.target_org, as_email).await?;
+    Ok((source, admin))
+}
+
 /// `ydx harvest pause|resume`: as an administrator of the source's organisation, audited.
 async fn set_enabled(
     catalog: &Catalog,
@@ -434,8 +447,7 @@ async fn set_enabled(
     as_email: Option<&str>,
     enabled: bool,
 ) -> anyhow::Result<()> {
-    let source = catalog.harvest_source(id).await?;
-    let admin = catalog.harvest_admin(&source.target_org, as_email).await?;
+    let (_, admin) = source_admin(catalog, id, as_email).await?;
     let s = catalog
         .set_harvest_source_enabled(&admin, id, enabled)
         .await?;
@@ -460,8 +472,7 @@ pub async fn edit_source(
     as_email: Option<&str>,
     changes: HarvestSourceChanges,
 ) -> anyhow::Result<String> {
-    let before = catalog.harvest_source(id).await?;
-    let admin = catalog.harvest_admin(&before.target_org, as_email).await?;
+    let (before, admin) = source_admin(catalog, id, as_email).await?;
     let after = catalog.update_harvest_source(&admin, id, changes).await?;
     let shown = |s: &HarvestSource| {
         [
@@ -499,8 +510,7 @@ pub async fn delete_source(
     as_email: Option<&str>,
     datasets: HarvestedDatasets,
 ) -> anyhow::Result<String> {
-    let source = catalog.harvest_source(id).await?;
-    let admin = catalog.harvest_admin(&source.target_org, as_email).await?;
+    let (source, admin) = source_admin(catalog, id, as_email).await?;
     let done = catalog.delete_harvest_source(&admin, id, datasets).await?;
     let what = match datasets {
         HarvestedDatasets::Keep => format!(

@@ -73,6 +73,19 @@ async fn side(admin_email: &str) -> Side {
     }
 }
 
+/// Adds resident@example.jp, who administers nothing.
+async fn add_resident(side: &Side) {
+    side.accounts
+        .create_user(
+            "resident@example.jp",
+            "住民",
+            "test password 1",
+            UserKind::Resident,
+        )
+        .await
+        .unwrap();
+}
+
 /// Serves `side` as a ydx web app on 127.0.0.1 (an ephemeral port); returns its base URL.
 async fn serve(side: &Side) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -334,15 +347,7 @@ async fn pause_and_resume_from_the_command_line() {
 
     // An unknown source, or someone who does not administer its organisation: refused.
     assert!(cli(&["pause", "nope"]).await.is_err());
-    side.accounts
-        .create_user(
-            "resident@example.jp",
-            "住民",
-            "test password 1",
-            UserKind::Resident,
-        )
-        .await
-        .unwrap();
+    add_resident(&side).await;
     assert!(
         cli(&["pause", "src", "--as", "resident@example.jp"])
             .await
@@ -499,15 +504,7 @@ async fn edit_and_delete_from_the_command_line() {
         e.contains("schedule_minutes: Must be 1 to 527040 minutes"),
         "{e}"
     );
-    side.accounts
-        .create_user(
-            "resident@example.jp",
-            "住民",
-            "test password 1",
-            UserKind::Resident,
-        )
-        .await
-        .unwrap();
+    add_resident(&side).await;
     for args in [
         &["edit", "src", "--name", "x", "--as", "resident@example.jp"][..],
         &[

@@ -58,24 +58,45 @@ async fn harvest_app() -> TestApp {
         (HAGI_ADMIN, "hagi-src", "hagi-city"),
         (YAMAGUCHI_ADMIN, "yama-src", "yamaguchi-city"),
     ] {
-        let p = principal(&app, email).await;
-        app.catalog
-            .create_harvest_source(
-                &p,
-                NewHarvestSource {
-                    id: id.into(),
-                    name: format!("{id} の取り込み元"),
-                    url: format!("https://{id}.example.jp"),
-                    target_org: org.into(),
-                    filter: Some(format!("organization:{id}")),
-                    schedule_minutes: 120,
-                    enabled: true,
-                },
-            )
-            .await
-            .unwrap();
+        add_source(&app, email, id, org).await;
     }
     app
+}
+
+/// Adds the source `id` into `org` as `email`: named `{id} の取り込み元`, at
+/// `https://{id}.example.jp`, filtered on `organization:{id}`, every two hours.
+async fn add_source(app: &TestApp, email: &str, id: &str, org: &str) {
+    let p = principal(app, email).await;
+    app.catalog
+        .create_harvest_source(
+            &p,
+            NewHarvestSource {
+                id: id.into(),
+                name: format!("{id} の取り込み元"),
+                url: format!("https://{id}.example.jp"),
+                target_org: org.into(),
+                filter: Some(format!("organization:{id}")),
+                schedule_minutes: 120,
+                enabled: true,
+            },
+        )
+        .await
+        .unwrap();
+}
+
+/// A form's fields: `good` with the values of `changes` in place of theirs (or added).
+fn with<'a>(
+    good: &[(&'a str, &'a str)],
+    changes: &[(&'a str, &'a str)],
+) -> Vec<(&'a str, &'a str)> {
+    let mut f = good.to_vec();
+    for (k, v) in changes {
+        match f.iter_mut().find(|(fk, _)| fk == k) {
+            Some(pair) => pair.1 = v,
+            None => f.push((k, v)),
+        }
+    }
+    f
 }
 
 async fn page(app: &TestApp, uri: &str, cookies: &str) -> (u16, String) {
@@ -255,16 +276,7 @@ async fn a_source_is_added_through_the_form_and_mistakes_are_explained() {
         ("every", "2"),
         ("unit", "hours"),
     ];
-    let with = |changes: &[(&'static str, &'static str)]| {
-        let mut f: Vec<(&str, &str)> = good.to_vec();
-        for (k, v) in changes {
-            match f.iter_mut().find(|(fk, _)| fk == k) {
-                Some(pair) => pair.1 = v,
-                None => f.push((k, v)),
-            }
-        }
-        f
-    };
+    let with = |changes: &[(&'static str, &'static str)]| with(&good, changes);
     let count = || async { app.catalog.harvest_sources().await.unwrap().len() };
     let before = count().await;
 
@@ -644,15 +656,7 @@ async fn a_sources_settings_are_changed_through_the_form_and_mistakes_are_explai
         ("target_org", "yamaguchi-city"),
         ("id", "other-id"),
     ];
-    let with = |changes: &[(&'static str, &'static str)]| {
-        let mut f: Vec<(&str, &str)> = good.to_vec();
-        for (k, v) in changes {
-            if let Some(pair) = f.iter_mut().find(|(fk, _)| fk == k) {
-                pair.1 = v;
-            }
-        }
-        f
-    };
+    let with = |changes: &[(&'static str, &'static str)]| with(&good, changes);
     let n = hagi_audits(&app).await.len();
 
     // Each mistake: the form again (422), the message next to the field, what was typed
@@ -918,21 +922,7 @@ async fn a_source_is_deleted_keeping_or_removing_its_datasets() {
 
     // Remove: another source's dataset is deleted the catalog's way, and can be restored.
     let admin = principal(&app, HAGI_ADMIN).await;
-    app.catalog
-        .create_harvest_source(
-            &admin,
-            NewHarvestSource {
-                id: "hagi-two".into(),
-                name: "二つ目".into(),
-                url: "https://two.example.jp".into(),
-                target_org: "hagi-city".into(),
-                filter: None,
-                schedule_minutes: 60,
-                enabled: true,
-            },
-        )
-        .await
-        .unwrap();
+    add_source(&app, HAGI_ADMIN, "hagi-two", "hagi-city").await;
     let report = harvest::run(&app.catalog, &TwoDatasets, "hagi-two")
         .await
         .unwrap();

@@ -33,7 +33,6 @@ use crate::auth::Visitor;
 use crate::catalog::page_error;
 use crate::catalog::texts::{CatalogTexts, fill, texts};
 use crate::error::PageError;
-use crate::i18n::Lang;
 use crate::pages::{PageCtx, render};
 use crate::staff::require_staff;
 
@@ -500,12 +499,8 @@ pub(crate) async fn edit_source(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let p = match require_admin(&visitor, &edit_path(&id)) {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
-    let st = match administered(&catalog, &p, visitor.lang, &id).await {
-        Ok(st) => st,
+    let (p, st) = match administered(&catalog, &visitor, &edit_path(&id), &id, None).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
     let f = SourceForm::of(&st.source);
@@ -521,18 +516,12 @@ pub(crate) async fn update_source(
     Path(id): Path<String>,
     Form(f): Form<SourceForm>,
 ) -> Response {
-    let p = match require_admin(&visitor, &edit_path(&id)) {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
-    let lang = visitor.lang;
-    if !visitor.csrf_ok(&f.csrf) {
-        return PageError::csrf_refused(lang).into_response();
-    }
-    let st = match administered(&catalog, &p, lang, &id).await {
-        Ok(st) => st,
+    let here = edit_path(&id);
+    let (p, st) = match administered(&catalog, &visitor, &here, &id, Some(&f.csrf)).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
+    let lang = visitor.lang;
     let errors = match catalog.update_harvest_source(&p, &id, f.changes()).await {
         Ok(s) => {
             return Redirect::to(&format!("{}?done=saved", source_path(&s.id))).into_response();
@@ -664,13 +653,21 @@ fn run_view(c: &CatalogTexts, r: &HarvestRun, newest: bool, running: bool) -> Ru
     }
 }
 
-/// The source `id` if `p` administers its organisation.
+/// The source `id` and the administrator asking for it at `here`, or the page to answer
+/// with: sign-in (coming back to `here`), 403 for whoever does not administer the source's
+/// organisation, 404, or the CSRF refusal when a form's token (`csrf`) does not match.
 async fn administered(
     catalog: &Catalog,
-    p: &Principal,
-    lang: Lang,
+    visitor: &Visitor,
+    here: &str,
     id: &str,
-) -> Result<HarvestSourceStatus, Response> {
+    csrf: Option<&str>,
+) -> Result<(Principal, HarvestSourceStatus), Response> {
+    let lang = visitor.lang;
+    let p = require_admin(visitor, here).map_err(|r| *r)?;
+    if csrf.is_some_and(|token| !visitor.csrf_ok(token)) {
+        return Err(PageError::csrf_refused(lang).into_response());
+    }
     let st = catalog
         .harvest_source_status(id)
         .await
@@ -678,7 +675,7 @@ async fn administered(
     if !p.can_admin(&st.source.target_org) {
         return Err(PageError::forbidden(lang).into_response());
     }
-    Ok(st)
+    Ok((p, st))
 }
 
 pub(crate) async fn show_source(
@@ -690,16 +687,12 @@ pub(crate) async fn show_source(
     Query(q): Query<DoneQuery>,
 ) -> Response {
     let here = source_path(&id);
-    let p = match require_admin(&visitor, &here) {
-        Ok(p) => p,
-        Err(r) => return *r,
+    let (_, st) = match administered(&catalog, &visitor, &here, &id, None).await {
+        Ok(x) => x,
+        Err(r) => return r,
     };
     let lang = visitor.lang;
     let c = texts(lang);
-    let st = match administered(&catalog, &p, lang, &id).await {
-        Ok(st) => st,
-        Err(r) => return r,
-    };
     let runs = match catalog.harvest_runs(&st.source.id, RUNS_SHOWN).await {
         Ok(r) => r,
         Err(e) => return page_error(lang, e).into_response(),
@@ -776,16 +769,10 @@ pub(crate) async fn act_on_source(
         return PageError::not_found(lang).into_response();
     }
     let here = source_path(&id);
-    let p = match require_admin(&visitor, &here) {
-        Ok(p) => p,
-        Err(r) => return *r,
+    let p = match administered(&catalog, &visitor, &here, &id, Some(&form.csrf)).await {
+        Ok((p, _)) => p,
+        Err(r) => return r,
     };
-    if !visitor.csrf_ok(&form.csrf) {
-        return PageError::csrf_refused(lang).into_response();
-    }
-    if let Err(r) = administered(&catalog, &p, lang, &id).await {
-        return r;
-    }
     let (result, done) = match action.as_str() {
         "run" => (
             catalog.request_harvest_run(&p, &id).await.map(drop),
@@ -897,12 +884,8 @@ pub(crate) async fn confirm_delete(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let p = match require_admin(&visitor, &delete_path(&id)) {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
-    let st = match administered(&catalog, &p, visitor.lang, &id).await {
-        Ok(st) => st,
+    let (_, st) = match administered(&catalog, &visitor, &delete_path(&id), &id, None).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
     let attempt = DeleteAttempt::default();
@@ -917,18 +900,12 @@ pub(crate) async fn delete_source(
     Path(id): Path<String>,
     Form(form): Form<DeleteForm>,
 ) -> Response {
-    let p = match require_admin(&visitor, &delete_path(&id)) {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
-    let lang = visitor.lang;
-    if !visitor.csrf_ok(&form.csrf) {
-        return PageError::csrf_refused(lang).into_response();
-    }
-    let st = match administered(&catalog, &p, lang, &id).await {
-        Ok(st) => st,
+    let here = delete_path(&id);
+    let (p, st) = match administered(&catalog, &visitor, &here, &id, Some(&form.csrf)).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
+    let lang = visitor.lang;
     let c = texts(lang);
     let Some(datasets) = HarvestedDatasets::parse(&form.datasets) else {
         let attempt = DeleteAttempt {
@@ -964,6 +941,7 @@ pub(crate) async fn delete_source(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::Lang;
 
     #[test]
     fn schedules_read_in_the_largest_unit_and_forms_convert_back() {
@@ -991,15 +969,9 @@ mod tests {
             (2880, "2", "days"),
         ] {
             let s = HarvestSource {
-                id: "s".into(),
-                name: "s".into(),
-                url: "https://a.example".into(),
-                target_org: "hagi-city".into(),
-                filter: None,
                 schedule_minutes: minutes,
-                enabled: true,
-                created_by: "u".into(),
-                created: String::new(),
+                filter: None,
+                ..HarvestSource::default()
             };
             let f = SourceForm::of(&s);
             assert_eq!((f.every.as_str(), f.unit.as_str()), (every, unit));
