@@ -57,9 +57,10 @@ for (const viewport of ["phone", "desktop"]) {
     await page.context().close();
   });
 
-  // Harvest sources, as 山口市's administrator. The source points at this demo server with a
-  // filter that matches nothing, so whenever the scheduler runs it (the test does not wait
-  // for that) it changes nothing the other tests see.
+  // Harvest sources, as 山口市's administrator: added, run, paused, edited and deleted. The
+  // source points at this demo server with a filter that matches nothing, so whenever the
+  // scheduler runs it (the test does not wait for that) it changes nothing the other tests
+  // see.
   test(`harvest sources for administrators (${viewport})`, async () => {
     const page = await newPage(browser, viewport);
     await signIn(page, "staff@city.yamaguchi.example", "demo-staff-pass");
@@ -102,6 +103,38 @@ for (const viewport of ["phone", "desktop"]) {
     await page.goto(BASE + "/staff/catalog/harvest");
     assert.match(await main(), /ブラウザテストの取り込み元/);
     await assertAccessible(page, `harvest sources with a source ${viewport}`);
+    // Edit its settings: a mistake is explained next to the field, then it is saved.
+    await Promise.all([page.waitForNavigation(), page.click(`main a[href='/staff/catalog/harvest/${id}']`)]);
+    await Promise.all([page.waitForNavigation(), page.click(`main a[href='/staff/catalog/harvest/${id}/edit']`)]);
+    assert.equal(await page.inputValue("#f-name"), "ブラウザテストの取り込み元");
+    assert.equal(await page.inputValue("#f-schedule_minutes"), "6");
+    assert.match(await main(), /取り込み先の組織は変更できません。/);
+    await assertAccessible(page, `harvest source edit form ${viewport}`);
+    await page.fill("#f-name", "ブラウザテストの取り込み元（変更）");
+    await page.fill("#f-schedule_minutes", "0");
+    await Promise.all([page.waitForNavigation(), page.click("main form.dataset-form button[type=submit]")]);
+    assert.match(await page.locator("#schedule_minutes-error").textContent(), /1分から1年/);
+    assert.equal(await page.inputValue("#f-name"), "ブラウザテストの取り込み元（変更）");
+    await assertAccessible(page, `harvest source edit form with errors ${viewport}`);
+    await page.fill("#f-schedule_minutes", "12");
+    await Promise.all([page.waitForNavigation(), page.click("main form.dataset-form button[type=submit]")]);
+    assert.equal(new URL(page.url()).pathname, `/staff/catalog/harvest/${id}`);
+    assert.match(await main(), /設定を保存しました。/);
+    assert.match(await main(), /12 時間ごと/);
+    assert.match(await page.locator("h1").textContent(), /（変更）/);
+    // Delete it, keeping its datasets: the choice must be made first.
+    await Promise.all([page.waitForNavigation(), page.click(`main a[href='/staff/catalog/harvest/${id}/delete']`)]);
+    assert.match(await main(), /取り込んだデータセット（削除済みを除く）：0 件/);
+    await assertAccessible(page, `harvest source delete ${viewport}`);
+    await Promise.all([page.waitForNavigation(), page.click("main form button.danger")]);
+    assert.match(await page.locator("#datasets-error").textContent(), /残すか削除するかを選んでください。/);
+    await assertAccessible(page, `harvest source delete with errors ${viewport}`);
+    await page.check("#f-datasets");
+    await Promise.all([page.waitForNavigation(), page.click("main form button.danger")]);
+    assert.equal(new URL(page.url()).pathname, "/staff/catalog/harvest");
+    assert.match(await main(), /取り込み元を削除しました。取り込んだデータセットは残しました。/);
+    assert.equal(await page.locator(`main a[href='/staff/catalog/harvest/${id}']`).count(), 0);
+    await assertAccessible(page, `harvest sources after a delete ${viewport}`);
     await page.context().close();
   });
 }

@@ -160,6 +160,12 @@ impl Principal {
         !self.memberships.is_empty()
     }
 
+    /// Whether this principal administers any organisation (a prefecture administrator
+    /// administers them all).
+    pub fn administers_any(&self) -> bool {
+        self.is_prefecture_admin() || self.memberships.iter().any(|m| m.role == Role::Admin)
+    }
+
     pub fn role_in(&self, org_id: &str) -> Option<Role> {
         if self.is_prefecture_admin() {
             return Some(Role::Admin);
@@ -242,6 +248,12 @@ mod tests {
         assert!(!p.can_write("yamaguchi-city"));
         assert!(!p.can_admin("hagi-city"));
         assert!(!p.is_prefecture_admin());
+        assert!(!p.administers_any());
+        let admin = principal(vec![
+            (OrgKind::Municipality, "hagi-city", Role::Staff),
+            (OrgKind::Municipality, "abu-town", Role::Admin),
+        ]);
+        assert!(admin.administers_any());
     }
 
     #[test]
@@ -256,6 +268,7 @@ mod tests {
         let p = principal(vec![(OrgKind::Prefecture, "yamaguchi-pref", Role::Admin)]);
         assert!(p.can_write("hagi-city"));
         assert!(p.can_admin("shunan-city"));
+        assert!(p.administers_any());
         let dept_admin = principal(vec![(
             OrgKind::PrefectureDepartment,
             "pref-digital",

@@ -71,7 +71,8 @@ impl std::fmt::Display for ValidationErrors {
 
 /// Everything that can go wrong in the catalog. The web layer maps these to CKAN's error
 /// types: NotFound → "Not Found Error" 404, Forbidden → "Authorization Error" 403,
-/// Validation/BadFile/TooLarge → "Validation Error" 409, BadQuery → "Search Query Error" 400.
+/// Validation/BadFile/TooLarge → "Validation Error" 409, BadQuery → "Search Query Error" 400;
+/// Busy → 409 on the other APIs and pages.
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
     /// The record does not exist, or the caller may not see it (we do not reveal which).
@@ -95,6 +96,10 @@ pub enum CatalogError {
     /// The resource has no table to query (not CSV/TSV/XLSX, or a link).
     #[error("resource {0:?} has no tabular data")]
     NotTabular(String),
+    /// The record is held by work in progress (a harvest run of the source) and cannot be
+    /// changed that way until it has finished; nothing was changed.
+    #[error("busy: {0}")]
+    Busy(String),
     #[error(transparent)]
     Storage(#[from] StorageError),
     #[error(transparent)]

@@ -20,6 +20,13 @@
 //! records a request ([`Catalog::request_harvest_run`]) that makes the source due at the
 //! scheduler's next tick, paused or not.
 //!
+//! A source's name, URL, filter and schedule can be changed
+//! ([`Catalog::update_harvest_source`]); its id and target organisation cannot (the
+//! datasets it made belong to that organisation). Deleting a source
+//! ([`Catalog::delete_harvest_source`]) keeps its datasets as ordinary datasets of the
+//! organisation or deletes them (softly, like a publisher's delete), and removes the
+//! source's run history and bookkeeping with it.
+//!
 //! Resources become links to the remote URLs; no file is downloaded. A remote name already
 //! used here by a dataset that is not this source's becomes `<source-id>-<name>`.
 
@@ -91,7 +98,7 @@ pub trait CkanClient: Send + Sync {
 // ---- sources, objects, runs -------------------------------------------------------------
 
 /// A catalog harvested on a schedule.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct HarvestSource {
     /// 2–40 of `a-z0-9-_`; also the prefix of renamed datasets.
     pub id: String,
@@ -122,6 +129,58 @@ pub struct NewHarvestSource {
     pub filter: Option<String>,
     pub schedule_minutes: i64,
     pub enabled: bool,
+}
+
+/// What an admin changes of a source: each field given is set, the others are kept. The id
+/// and the target organisation cannot be changed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HarvestSourceChanges {
+    pub name: Option<String>,
+    pub url: Option<String>,
+    /// `Some(None)` (or an empty filter) removes the filter.
+    pub filter: Option<Option<String>>,
+    pub schedule_minutes: Option<i64>,
+}
+
+/// What becomes of the datasets a source harvested when the source is deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HarvestedDatasets {
+    /// They stay as ordinary datasets of the organisation, no longer updated by a harvest.
+    Keep,
+    /// They are deleted like a publisher deletes a dataset: hidden, and an administrator
+    /// can restore them.
+    Remove,
+}
+
+impl HarvestedDatasets {
+    /// `keep` or `remove`.
+    pub fn parse(s: &str) -> Option<HarvestedDatasets> {
+        match s {
+            "keep" => Some(HarvestedDatasets::Keep),
+            "remove" => Some(HarvestedDatasets::Remove),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HarvestedDatasets::Keep => "keep",
+            HarvestedDatasets::Remove => "remove",
+        }
+    }
+}
+
+/// What deleting a source did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeletedHarvestSource {
+    pub source: HarvestSource,
+    pub datasets: HarvestedDatasets,
+    /// The source's datasets that were not deleted: kept, or now deleted, as `datasets` says.
+    pub dataset_count: usize,
+    /// Runs of the source whose records went with it.
+    pub runs_deleted: u64,
 }
 
 /// One dataset in a run's report.
@@ -273,6 +332,73 @@ fn source_from_row(r: SourceRow) -> SourceState {
     (source, r.9, r.10)
 }
 
+/// The settings of a source that are given on create and can be changed later.
+struct Settings {
+    name: String,
+    url: String,
+    filter: Option<String>,
+    schedule_minutes: i64,
+}
+
+impl Settings {
+    /// The settings tidied (name and filter trimmed, an empty filter is none, the URL
+    /// without a trailing slash) and checked, with the same codes and messages on create
+    /// and on update.
+    fn checked(self, errors: &mut ValidationErrors) -> Settings {
+        let url = self.url.trim().trim_end_matches('/').to_string();
+        if !(url.starts_with("http://") || url.starts_with("https://")) || url.contains(' ') {
+            errors.add("url", "invalid_url", "Must start with http:// or https://");
+        }
+        let name = self.name.trim().to_string();
+        if name.is_empty() {
+            errors.add("name", "required", "Missing value");
+        }
+        if !(1..=527_040).contains(&self.schedule_minutes) {
+            errors.add(
+                "schedule_minutes",
+                "invalid_schedule",
+                "Must be 1 to 527040 minutes (a year)",
+            );
+        }
+        Settings {
+            name,
+            url,
+            filter: self
+                .filter
+                .map(|f| f.trim().to_string())
+                .filter(|f| !f.is_empty()),
+            schedule_minutes: self.schedule_minutes,
+        }
+    }
+}
+
+/// The fields that differ between two versions of a record, as (old, new) JSON objects.
+fn changed_fields<T: Serialize>(
+    before: &T,
+    after: &T,
+) -> Result<(Map<String, Value>, Map<String, Value>)> {
+    let (Value::Object(b), Value::Object(a)) =
+        (serde_json::to_value(before)?, serde_json::to_value(after)?)
+    else {
+        return Ok((Map::new(), Map::new()));
+    };
+    let mut old = Map::new();
+    let mut new = Map::new();
+    for (k, v) in a {
+        let was = b.get(&k).cloned().unwrap_or(Value::Null);
+        if was != v {
+            old.insert(k.clone(), was);
+            new.insert(k, v);
+        }
+    }
+    Ok((old, new))
+}
+
+/// The local datasets of a source that are not deleted, by name ($1: the source's id).
+const LIVE_DATASETS: &str = "SELECT o.local_dataset_id FROM harvest_objects o \
+     JOIN datasets d ON d.id = o.local_dataset_id \
+     WHERE o.source_id = $1 AND d.state <> 'deleted' ORDER BY d.name";
+
 fn minutes_ago(minutes: i64) -> String {
     ydx_storage::format_time(time::OffsetDateTime::now_utc() - time::Duration::minutes(minutes))
 }
@@ -294,20 +420,13 @@ impl Catalog {
                 "Must be 2-40 characters of lowercase a-z, 0-9, - and _",
             );
         }
-        let url = new.url.trim().trim_end_matches('/').to_string();
-        if !(url.starts_with("http://") || url.starts_with("https://")) || url.contains(' ') {
-            errors.add("url", "invalid_url", "Must start with http:// or https://");
+        let settings = Settings {
+            name: new.name,
+            url: new.url,
+            filter: new.filter,
+            schedule_minutes: new.schedule_minutes,
         }
-        if new.name.trim().is_empty() {
-            errors.add("name", "required", "Missing value");
-        }
-        if !(1..=527_040).contains(&new.schedule_minutes) {
-            errors.add(
-                "schedule_minutes",
-                "invalid_schedule",
-                "Must be 1 to 527040 minutes (a year)",
-            );
-        }
+        .checked(&mut errors);
         if self.org_name(&new.target_org).await?.is_none() {
             errors.add(
                 "target_org",
@@ -327,14 +446,11 @@ impl Catalog {
         errors.into_result()?;
         let source = HarvestSource {
             id,
-            name: new.name.trim().to_string(),
-            url,
+            name: settings.name,
+            url: settings.url,
             target_org: new.target_org,
-            filter: new
-                .filter
-                .map(|f| f.trim().to_string())
-                .filter(|f| !f.is_empty()),
-            schedule_minutes: new.schedule_minutes,
+            filter: settings.filter,
+            schedule_minutes: settings.schedule_minutes,
             enabled: new.enabled,
             created_by: actor.user.id.clone(),
             created: ydx_storage::now(),
@@ -343,9 +459,26 @@ impl Catalog {
             "INSERT INTO harvest_sources ({SOURCE_COLUMNS}) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
         );
+        let after = serde_json::to_value(&source)?;
+        self.write_source(actor, &sql, &source, "harvest_source.create", None, after)
+            .await?;
+        Ok(source)
+    }
+
+    /// Writes `source` with `sql` (which takes its [`SOURCE_COLUMNS`] as `$1`–`$9`) and its
+    /// audit entry, in one transaction.
+    async fn write_source(
+        &self,
+        actor: &Principal,
+        sql: &str,
+        source: &HarvestSource,
+        action: &str,
+        before: Option<Value>,
+        after: Value,
+    ) -> Result<()> {
         let mut tx = self.db.begin().await?;
         ydx_storage::with_tx!(&mut tx, |c| {
-            sqlx::query(sqlx::AssertSqlSafe(sql))
+            sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
                 .bind(&source.id)
                 .bind(&source.name)
                 .bind(&source.url)
@@ -362,56 +495,211 @@ impl Catalog {
             &mut tx,
             actor,
             Some(&source.target_org),
-            "harvest_source.create",
+            action,
             "harvest_source",
             &source.id,
-            None,
-            Some(&serde_json::to_value(&source)?),
+            before.as_ref(),
+            Some(&after),
         )
         .await?;
-        commit(tx).await?;
-        Ok(source)
+        commit(tx).await
     }
 
-    /// Turns a source's schedule on or off (a source can always be run by hand).
+    /// Turns a source's schedule on or off (a source can always be run by hand). Audited
+    /// when it changes.
     pub async fn set_harvest_source_enabled(
         &self,
         actor: &Principal,
         id: &str,
         enabled: bool,
     ) -> Result<HarvestSource> {
-        let before = self.harvest_source(id).await?;
-        if !actor.can_admin(&before.target_org) {
-            return Err(CatalogError::Forbidden(format!(
-                "only an administrator of {:?} can change this source",
-                before.target_org
-            )));
-        }
+        let before = self
+            .administered_source(actor, id, "change this source")
+            .await?;
         let after = HarvestSource {
             enabled,
             ..before.clone()
         };
+        self.save_source(actor, &before, &after).await?;
+        Ok(after)
+    }
+
+    /// Stores what an admin may change of a source (name, URL, filter, schedule, paused or
+    /// not) as `after` has it, with an audit entry of the fields that differ from `before`,
+    /// old → new. Writes nothing when none does.
+    async fn save_source(
+        &self,
+        actor: &Principal,
+        before: &HarvestSource,
+        after: &HarvestSource,
+    ) -> Result<()> {
+        let (old, new) = changed_fields(before, after)?;
+        if new.is_empty() {
+            return Ok(());
+        }
+        // The id, organisation, creator and creation time are written as they were.
+        let sql = "UPDATE harvest_sources SET name = $2, url = $3, target_org = $4, \
+                   filter = $5, schedule_minutes = $6, enabled = $7, created_by = $8, \
+                   created = $9 WHERE id = $1";
+        let (old, new) = (Value::Object(old), Value::Object(new));
+        self.write_source(actor, sql, after, "harvest_source.update", Some(old), new)
+            .await
+    }
+
+    /// The source `id` when `actor` administers its target organisation (a prefecture
+    /// administrator every source), else `Forbidden` saying they cannot `what`.
+    async fn administered_source(
+        &self,
+        actor: &Principal,
+        id: &str,
+        what: &str,
+    ) -> Result<HarvestSource> {
+        let source = self.harvest_source(id).await?;
+        if !actor.can_admin(&source.target_org) {
+            return Err(CatalogError::Forbidden(format!(
+                "only an administrator of {:?} can {what}",
+                source.target_org
+            )));
+        }
+        Ok(source)
+    }
+
+    /// Changes a source's name, URL, filter or schedule (what `changes` gives), checked like
+    /// [`Catalog::create_harvest_source`] (same codes and messages): on an error nothing is
+    /// stored. The audit entry holds the old and new values of the fields that changed; a
+    /// change to nothing writes nothing. The next run uses the new settings (a run in
+    /// progress goes on with the ones it started with). A dataset the new URL or filter no
+    /// longer lists is deleted by that run, softly, like one that left the source.
+    pub async fn update_harvest_source(
+        &self,
+        actor: &Principal,
+        id: &str,
+        changes: HarvestSourceChanges,
+    ) -> Result<HarvestSource> {
+        let before = self
+            .administered_source(actor, id, "change this source")
+            .await?;
+        let mut errors = ValidationErrors::default();
+        let settings = Settings {
+            name: changes.name.unwrap_or_else(|| before.name.clone()),
+            url: changes.url.unwrap_or_else(|| before.url.clone()),
+            filter: changes.filter.unwrap_or_else(|| before.filter.clone()),
+            schedule_minutes: changes.schedule_minutes.unwrap_or(before.schedule_minutes),
+        }
+        .checked(&mut errors);
+        errors.into_result()?;
+        let after = HarvestSource {
+            name: settings.name,
+            url: settings.url,
+            filter: settings.filter,
+            schedule_minutes: settings.schedule_minutes,
+            ..before.clone()
+        };
+        self.save_source(actor, &before, &after).await?;
+        Ok(after)
+    }
+
+    /// How many of the source's datasets are not deleted: those that
+    /// [`Catalog::delete_harvest_source`] keeps or deletes.
+    pub async fn harvested_dataset_count(&self, source_id: &str) -> Result<usize> {
+        let ids: Vec<String> = with_db!(&self.db, |p| {
+            sqlx::query_scalar(LIVE_DATASETS)
+                .bind(source_id)
+                .fetch_all(p)
+                .await?
+        });
+        Ok(ids.len())
+    }
+
+    /// Deletes a source, its run request, its bookkeeping of what each remote dataset became
+    /// and its run history (the audit log keeps what the runs wrote). Its datasets that are
+    /// not deleted are kept as ordinary datasets of the organisation (untouched: their
+    /// `harvest_*` extras still say where they came from, but no run updates them any more)
+    /// or deleted like [`Catalog::delete_dataset`] does (an administrator can restore them),
+    /// as `datasets` says.
+    ///
+    /// Refused with `Busy` while a run holds the source. Everything happens in one
+    /// transaction that also holds the source's run lock, so no run starts meanwhile and a
+    /// failure (a dataset the actor may not delete, say) leaves the source, its datasets
+    /// and its history as they were.
+    pub async fn delete_harvest_source(
+        &self,
+        actor: &Principal,
+        id: &str,
+        datasets: HarvestedDatasets,
+    ) -> Result<DeletedHarvestSource> {
+        let source = self
+            .administered_source(actor, id, "delete this source")
+            .await?;
         let mut tx = self.db.begin().await?;
-        ydx_storage::with_tx!(&mut tx, |c| {
-            sqlx::query("UPDATE harvest_sources SET enabled = $1 WHERE id = $2")
-                .bind(i64::from(enabled))
+        let locked = ydx_storage::with_tx!(&mut tx, |c| {
+            sqlx::query(
+                "UPDATE harvest_sources SET running_since = $1 WHERE id = $2 \
+                 AND (running_since IS NULL OR running_since < $3)",
+            )
+            .bind(ydx_storage::now())
+            .bind(id)
+            .bind(minutes_ago(LOCK_STALE_MINUTES))
+            .execute(&mut *c)
+            .await?
+            .rows_affected()
+        });
+        if locked != 1 {
+            drop(tx);
+            // Gone meanwhile (not found), or a run holds it.
+            self.harvest_source(id).await?;
+            return Err(CatalogError::Busy(format!(
+                "harvest source {id:?} is running; delete it when the run has finished"
+            )));
+        }
+        let ids: Vec<String> = ydx_storage::with_tx!(&mut tx, |c| {
+            sqlx::query_scalar(LIVE_DATASETS)
+                .bind(id)
+                .fetch_all(&mut *c)
+                .await?
+        });
+        if datasets == HarvestedDatasets::Remove {
+            for dataset_id in &ids {
+                self.delete_dataset_in(&mut tx, actor, dataset_id).await?;
+            }
+        }
+        let runs_deleted = ydx_storage::with_tx!(&mut tx, |c| {
+            sqlx::query("DELETE FROM harvest_objects WHERE source_id = $1")
                 .bind(id)
                 .execute(&mut *c)
                 .await?;
+            let runs = sqlx::query("DELETE FROM harvest_runs WHERE source_id = $1")
+                .bind(id)
+                .execute(&mut *c)
+                .await?
+                .rows_affected();
+            sqlx::query("DELETE FROM harvest_sources WHERE id = $1")
+                .bind(id)
+                .execute(&mut *c)
+                .await?;
+            runs
         });
+        let mut before = serde_json::to_value(&source)?;
+        before["dataset_count"] = ids.len().into();
+        before["run_count"] = runs_deleted.into();
         ydx_accounts::audit(
             &mut tx,
             actor,
-            Some(&after.target_org),
-            "harvest_source.update",
+            Some(&source.target_org),
+            "harvest_source.delete",
             "harvest_source",
             id,
-            Some(&serde_json::to_value(&before)?),
-            Some(&serde_json::to_value(&after)?),
+            Some(&before),
+            Some(&serde_json::json!({ "datasets": datasets.as_str() })),
         )
         .await?;
         commit(tx).await?;
-        Ok(after)
+        Ok(DeletedHarvestSource {
+            source,
+            datasets,
+            dataset_count: ids.len(),
+            runs_deleted,
+        })
     }
 
     /// Asks for a run of the source as soon as possible: the scheduler of the server process
@@ -423,13 +711,9 @@ impl Catalog {
         actor: &Principal,
         id: &str,
     ) -> Result<HarvestSourceStatus> {
-        let source = self.harvest_source(id).await?;
-        if !actor.can_admin(&source.target_org) {
-            return Err(CatalogError::Forbidden(format!(
-                "only an administrator of {:?} can run this source",
-                source.target_org
-            )));
-        }
+        let source = self
+            .administered_source(actor, id, "run this source")
+            .await?;
         let now = ydx_storage::now();
         let mut tx = self.db.begin().await?;
         ydx_storage::with_tx!(&mut tx, |c| {
@@ -2228,6 +2512,367 @@ mod tests {
                     .unwrap()
                     .is_empty()
             );
+        }
+    }
+
+    /// A remote dataset of the remote organisation `org`.
+    fn remote_of(org: &str, id: &str, name: &str) -> Value {
+        let mut d = remote(id, name, name);
+        d["organization"]["name"] = json!(org);
+        d
+    }
+
+    /// An admin of 山口市 only (another municipality than the sources' 萩市).
+    fn other_admin(e: &Env) -> Principal {
+        let mut other = e.admin.clone();
+        other.memberships[0].org_id = "yamaguchi-city".into();
+        other
+    }
+
+    #[tokio::test]
+    async fn a_source_is_edited_with_the_checks_of_create_and_the_next_run_follows() {
+        for e in envs().await {
+            let c = &e.catalog;
+            let before = c
+                .create_harvest_source(&e.admin, new_source("nb"))
+                .await
+                .unwrap();
+            let fake = FakeCkan::default();
+            fake.set(vec![
+                remote_of("remote-org", "r-aed", "aed"),
+                remote_of("remote-org", "r-shelters", "shelters"),
+                remote_of("other-org", "r-bus", "bus-stops"),
+            ]);
+            let r1 = run(c, &fake, "nb").await.unwrap();
+            assert_eq!(names(&r1.added), vec!["aed", "shelters"]);
+            let audits = audit_count(&e).await;
+
+            // Wrong values: the create's codes and messages, and nothing stored.
+            let bad = c
+                .update_harvest_source(
+                    &e.admin,
+                    "nb",
+                    HarvestSourceChanges {
+                        name: Some("  ".into()),
+                        url: Some("ftp://remote.example.jp".into()),
+                        filter: Some(None),
+                        schedule_minutes: Some(0),
+                    },
+                )
+                .await;
+            let created = c
+                .create_harvest_source(
+                    &e.admin,
+                    NewHarvestSource {
+                        name: "  ".into(),
+                        url: "ftp://remote.example.jp".into(),
+                        schedule_minutes: 0,
+                        ..new_source("nb-bad")
+                    },
+                )
+                .await;
+            match (bad, created) {
+                (Err(CatalogError::Validation(v)), Err(CatalogError::Validation(w))) => {
+                    assert!(v.has("name", "required"));
+                    assert!(v.has("url", "invalid_url"));
+                    assert!(v.has("schedule_minutes", "invalid_schedule"));
+                    assert_eq!(v, w, "the same errors as on create");
+                }
+                other => panic!("{other:?}"),
+            }
+            assert_eq!(c.harvest_source("nb").await.unwrap(), before);
+            assert_eq!(audit_count(&e).await, audits);
+
+            // Another municipality's admin may not; an unknown source is not found.
+            let name_only = HarvestSourceChanges {
+                name: Some(" 隣県（改名） ".into()),
+                ..HarvestSourceChanges::default()
+            };
+            assert!(matches!(
+                c.update_harvest_source(&other_admin(&e), "nb", name_only.clone())
+                    .await,
+                Err(CatalogError::Forbidden(_))
+            ));
+            assert!(matches!(
+                c.update_harvest_source(&e.admin, "nope", name_only.clone())
+                    .await,
+                Err(CatalogError::NotFound { .. })
+            ));
+            assert_eq!(c.harvest_source("nb").await.unwrap(), before);
+
+            // Only what is asked changes; the audit entry has its old and new value.
+            let renamed = c
+                .update_harvest_source(&e.admin, "nb", name_only.clone())
+                .await
+                .unwrap();
+            assert_eq!(renamed.name, "隣県（改名）");
+            assert_eq!(
+                renamed,
+                HarvestSource {
+                    name: "隣県（改名）".into(),
+                    ..before.clone()
+                }
+            );
+            assert_eq!(c.harvest_source("nb").await.unwrap(), renamed);
+            let log = e.accounts.audit_log(Some("hagi-city"), 1).await.unwrap();
+            assert_eq!(log[0].action, "harvest_source.update");
+            assert_eq!(log[0].entity_id, "nb");
+            assert_eq!(log[0].before, Some(json!({"name": "隣県オープンデータ"})));
+            assert_eq!(log[0].after, Some(json!({"name": "隣県（改名）"})));
+            // The same again changes nothing and records nothing.
+            let audits = audit_count(&e).await;
+            c.update_harvest_source(&e.admin, "nb", name_only)
+                .await
+                .unwrap();
+            assert_eq!(audit_count(&e).await, audits);
+
+            // A new URL and filter: the next run asks for the new filter and writes the
+            // new URL; what the filter no longer lists is deleted (softly).
+            let moved = c
+                .update_harvest_source(
+                    &e.admin,
+                    "nb",
+                    HarvestSourceChanges {
+                        url: Some("https://mirror.example.jp/ckan/".into()),
+                        filter: Some(Some(" organization:other-org ".into())),
+                        schedule_minutes: Some(30),
+                        ..HarvestSourceChanges::default()
+                    },
+                )
+                .await
+                .unwrap();
+            assert_eq!(moved.url, "https://mirror.example.jp/ckan");
+            assert_eq!(moved.filter.as_deref(), Some("organization:other-org"));
+            assert_eq!(moved.schedule_minutes, 30);
+            assert_eq!(moved.name, "隣県（改名）");
+            let log = e.accounts.audit_log(Some("hagi-city"), 1).await.unwrap();
+            assert_eq!(
+                log[0].after,
+                Some(json!({
+                    "url": "https://mirror.example.jp/ckan",
+                    "filter": "organization:other-org",
+                    "schedule_minutes": 30,
+                }))
+            );
+            assert_eq!(
+                log[0].before.as_ref().unwrap()["url"],
+                "https://remote.example.jp"
+            );
+            let r2 = run(c, &fake, "nb").await.unwrap();
+            assert_eq!(names(&r2.added), vec!["bus-stops"], "{}", r2.summary());
+            assert_eq!(names(&r2.removed), vec!["aed", "shelters"]);
+            let bus = c.show(None, "bus-stops").await.unwrap();
+            assert!(bus.extras.contains(&(
+                EXTRA_URL.to_string(),
+                "https://mirror.example.jp/ckan/dataset/bus-stops".to_string()
+            )));
+            assert!(c.show(None, "aed").await.is_err());
+
+            // Without a filter, everything is listed again.
+            c.update_harvest_source(
+                &e.admin,
+                "nb",
+                HarvestSourceChanges {
+                    filter: Some(None),
+                    ..HarvestSourceChanges::default()
+                },
+            )
+            .await
+            .unwrap();
+            assert_eq!(c.harvest_source("nb").await.unwrap().filter, None);
+            let r3 = run(c, &fake, "nb").await.unwrap();
+            assert_eq!(
+                names(&r3.added),
+                vec!["aed", "shelters"],
+                "{}",
+                r3.summary()
+            );
+            assert_eq!(r3.unchanged, 1);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_deleted_source_keeps_or_removes_its_datasets() {
+        for e in envs().await {
+            let c = &e.catalog;
+            let fake = FakeCkan::default();
+            fake.set(vec![
+                remote_of("org-a", "r-a1", "a-one"),
+                remote_of("org-a", "r-a2", "a-two"),
+                remote_of("org-b", "r-b1", "b-one"),
+                remote_of("org-b", "r-b2", "b-two"),
+                remote_of("org-b", "r-b3", "b-three"),
+            ]);
+            for (id, org) in [("keep", "org-a"), ("rm", "org-b")] {
+                c.create_harvest_source(
+                    &e.admin,
+                    NewHarvestSource {
+                        filter: Some(format!("organization:{org}")),
+                        ..new_source(id)
+                    },
+                )
+                .await
+                .unwrap();
+                run(c, &fake, id).await.unwrap();
+            }
+            // One of "rm"'s datasets is already deleted here: it is not counted.
+            c.delete_dataset(&e.admin, "b-three").await.unwrap();
+            assert_eq!(c.harvested_dataset_count("keep").await.unwrap(), 2);
+            assert_eq!(c.harvested_dataset_count("rm").await.unwrap(), 2);
+            let kept_before = c.show(None, "a-one").await.unwrap();
+
+            // Another municipality's admin may not; an unknown source is not found.
+            assert!(matches!(
+                c.delete_harvest_source(&other_admin(&e), "keep", HarvestedDatasets::Keep)
+                    .await,
+                Err(CatalogError::Forbidden(_))
+            ));
+            assert!(matches!(
+                c.delete_harvest_source(&e.admin, "nope", HarvestedDatasets::Keep)
+                    .await,
+                Err(CatalogError::NotFound { .. })
+            ));
+
+            // While a run holds the source: refused, nothing changes.
+            assert!(c.claim_harvest("rm").await.unwrap());
+            let audits = audit_count(&e).await;
+            assert!(matches!(
+                c.delete_harvest_source(&e.admin, "rm", HarvestedDatasets::Remove)
+                    .await,
+                Err(CatalogError::Busy(_))
+            ));
+            assert!(c.harvest_source_status("rm").await.unwrap().running);
+            assert!(c.show(None, "b-one").await.is_ok());
+            assert_eq!(audit_count(&e).await, audits);
+            c.release_harvest("rm").await.unwrap();
+
+            // Keep: the source, its runs and its bookkeeping go; its datasets stay as they
+            // were and no run touches them any more.
+            let gone = c
+                .delete_harvest_source(&e.admin, "keep", HarvestedDatasets::Keep)
+                .await
+                .unwrap();
+            assert_eq!(
+                (
+                    gone.dataset_count,
+                    gone.runs_deleted,
+                    gone.source.id.as_str()
+                ),
+                (2, 1, "keep")
+            );
+            assert!(matches!(
+                c.harvest_source("keep").await,
+                Err(CatalogError::NotFound { .. })
+            ));
+            assert!(c.harvest_runs("keep", 10).await.unwrap().is_empty());
+            assert!(c.harvest_objects("keep").await.unwrap().is_empty());
+            assert_eq!(c.show(None, "a-one").await.unwrap(), kept_before);
+            assert_eq!(
+                c.show(None, "a-two").await.unwrap().state,
+                DatasetState::Active
+            );
+            assert!(matches!(
+                run(c, &fake, "keep").await,
+                Err(CatalogError::NotFound { .. })
+            ));
+            let log = e.accounts.audit_log(Some("hagi-city"), 1).await.unwrap();
+            assert_eq!(log[0].action, "harvest_source.delete");
+            assert_eq!(log[0].entity_id, "keep");
+            assert_eq!(log[0].after, Some(json!({"datasets": "keep"})));
+            let was = log[0].before.as_ref().unwrap();
+            assert_eq!(was["url"], "https://remote.example.jp");
+            assert_eq!(
+                (was["dataset_count"].as_u64(), was["run_count"].as_u64()),
+                (Some(2), Some(1))
+            );
+
+            // Remove, where one dataset cannot be deleted by this admin (moved to another
+            // organisation meanwhile): refused, and nothing is half done.
+            let pref = Principal {
+                memberships: vec![Membership {
+                    org_id: "pref".into(),
+                    org_kind: OrgKind::Prefecture,
+                    org_name_ja: "県".into(),
+                    org_name_en: "Pref".into(),
+                    role: Role::Admin,
+                }],
+                ..e.admin.clone()
+            };
+            let b_two = c.show(None, "b-two").await.unwrap();
+            c.update_dataset(
+                &pref,
+                &b_two.id,
+                DatasetFields {
+                    owner_org: "yamaguchi-city".into(),
+                    ..DatasetFields::of(&b_two)
+                },
+            )
+            .await
+            .unwrap();
+            let audits = audit_count(&e).await;
+            assert!(matches!(
+                c.delete_harvest_source(&e.admin, "rm", HarvestedDatasets::Remove)
+                    .await,
+                Err(CatalogError::Forbidden(_))
+            ));
+            assert_eq!(audit_count(&e).await, audits);
+            assert_eq!(
+                c.show(None, "b-one").await.unwrap().state,
+                DatasetState::Active
+            );
+            let st = c.harvest_source_status("rm").await.unwrap();
+            assert!(!st.running, "the lock taken for the delete went with it");
+            assert!(st.last_run.is_some());
+            assert_eq!(c.harvest_objects("rm").await.unwrap().len(), 3);
+
+            // Remove, by the prefecture's admin: each dataset is deleted the catalog's way
+            // (audited, restorable); the one deleted before stays as it was.
+            let gone = c
+                .delete_harvest_source(&pref, "rm", HarvestedDatasets::Remove)
+                .await
+                .unwrap();
+            assert_eq!((gone.dataset_count, gone.runs_deleted), (2, 1));
+            for name in ["b-one", "b-two", "b-three"] {
+                assert!(c.show(None, name).await.is_err(), "{name}");
+                let d = c.show(Some(&pref), name).await.unwrap();
+                assert_eq!(d.state, DatasetState::Deleted, "{name}");
+            }
+            let log = e.accounts.audit_log(None, 3).await.unwrap();
+            let actions: Vec<&str> = log.iter().map(|l| l.action.as_str()).collect();
+            assert_eq!(
+                actions,
+                vec!["harvest_source.delete", "dataset.delete", "dataset.delete"]
+            );
+            assert_eq!(log[0].after, Some(json!({"datasets": "remove"})));
+            assert!(c.harvest_objects("rm").await.unwrap().is_empty());
+            assert!(c.harvest_sources().await.unwrap().is_empty());
+            let back = c.undelete_dataset(&e.admin, "b-one").await.unwrap();
+            assert_eq!(back.state, DatasetState::Active);
+            assert!(c.show(None, "b-one").await.is_ok());
+        }
+    }
+
+    #[tokio::test]
+    async fn a_stale_lock_does_not_keep_a_source_from_being_deleted() {
+        for e in envs().await {
+            let c = &e.catalog;
+            c.create_harvest_source(&e.admin, new_source("dead"))
+                .await
+                .unwrap();
+            // A run whose process died long ago left its lock.
+            with_db!(&c.db, |p| {
+                sqlx::query("UPDATE harvest_sources SET running_since = $1 WHERE id = $2")
+                    .bind(minutes_ago(LOCK_STALE_MINUTES + 1))
+                    .bind("dead")
+                    .execute(p)
+                    .await
+                    .unwrap();
+            });
+            assert!(!c.harvest_source_status("dead").await.unwrap().running);
+            c.delete_harvest_source(&e.admin, "dead", HarvestedDatasets::Keep)
+                .await
+                .unwrap();
+            assert!(c.harvest_sources().await.unwrap().is_empty());
         }
     }
 

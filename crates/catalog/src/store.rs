@@ -715,11 +715,25 @@ impl Catalog {
         action: &str,
     ) -> Result<()> {
         let mut tx = self.db.begin().await?;
-        update_dataset_row(&mut tx, after).await?;
-        write_children(&mut tx, after).await?;
-        self.reindex(&mut tx, after).await?;
+        self.write_update_in(&mut tx, actor, before, after, action)
+            .await?;
+        commit(tx).await
+    }
+
+    /// [`Catalog::write_update`] inside a transaction the caller commits.
+    async fn write_update_in(
+        &self,
+        tx: &mut Tx,
+        actor: &Principal,
+        before: &Dataset,
+        after: &Dataset,
+        action: &str,
+    ) -> Result<()> {
+        update_dataset_row(tx, after).await?;
+        write_children(tx, after).await?;
+        self.reindex(tx, after).await?;
         ydx_accounts::audit(
-            &mut tx,
+            tx,
             actor,
             Some(&after.owner_org),
             action,
@@ -729,12 +743,25 @@ impl Catalog {
             Some(&to_json(after)?),
         )
         .await?;
-        commit(tx).await
+        Ok(())
     }
 
     /// CKAN's `package_delete`: marks the dataset deleted (hidden from everyone but its
     /// organisation's writers); [`Catalog::undelete_dataset`] brings it back.
     pub async fn delete_dataset(&self, actor: &Principal, id_or_name: &str) -> Result<()> {
+        let mut tx = self.db.begin().await?;
+        self.delete_dataset_in(&mut tx, actor, id_or_name).await?;
+        commit(tx).await
+    }
+
+    /// [`Catalog::delete_dataset`] inside a transaction the caller commits (so that a
+    /// dataset is deleted together with other writes, or not at all).
+    pub(crate) async fn delete_dataset_in(
+        &self,
+        tx: &mut Tx,
+        actor: &Principal,
+        id_or_name: &str,
+    ) -> Result<()> {
         let before = self.for_write(actor, id_or_name).await?;
         if before.state == DatasetState::Deleted {
             return Ok(());
@@ -744,7 +771,7 @@ impl Catalog {
             metadata_modified: ydx_storage::now(),
             ..before.clone()
         };
-        self.write_update(actor, &before, &after, "dataset.delete")
+        self.write_update_in(tx, actor, &before, &after, "dataset.delete")
             .await
     }
 

@@ -18,6 +18,8 @@ pub struct NavEntry {
     pub label_ja: &'static str,
     pub label_en: &'static str,
     pub label_easy: &'static str,
+    /// Shown only to those who administer an organisation (the page refuses everyone else).
+    pub admins_only: bool,
 }
 
 impl NavEntry {

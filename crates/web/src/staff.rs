@@ -95,6 +95,7 @@ async fn show_overview(
         links.extend(
             e.staff_nav()
                 .iter()
+                .filter(|n| !n.admins_only || p.administers_any())
                 .map(|n| (n.path.to_string(), n.label(lang).to_string())),
         );
     }

@@ -1,5 +1,6 @@
 //! Harvesting other CKAN catalogs from the binary: the HTTP client behind
-//! [`ydx_catalog::harvest::CkanClient`], the scheduler the server runs, and `ydx harvest …`.
+//! [`ydx_catalog::harvest::CkanClient`], the scheduler the server runs, and `ydx harvest …`
+//! (add, run, list, pause, resume, edit, delete).
 //!
 //! The client is `ureq` (blocking, rustls with the webpki roots, gzip) run in
 //! `spawn_blocking`: a handful of requests per run does not need an async HTTP stack.
@@ -11,8 +12,10 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Subcommand;
 use serde_json::Value;
+use ydx_accounts::Principal;
 use ydx_catalog::harvest::{
-    self, CkanClient, HarvestReport, NewHarvestSource, PageRequest, SearchPage,
+    self, CkanClient, HarvestReport, HarvestSource, HarvestSourceChanges, HarvestedDatasets,
+    NewHarvestSource, PageRequest, SearchPage,
 };
 use ydx_catalog::{Catalog, CatalogError, CatalogLimits};
 use ydx_storage::{BlobStore, Db};
@@ -237,6 +240,52 @@ pub enum HarvestCommand {
         #[arg(long = "as", value_name = "EMAIL")]
         as_email: Option<String>,
     },
+    /// Changes a source's settings: those given (its id and organisation cannot change).
+    #[command(group(
+        clap::ArgGroup::new("changes")
+            .required(true)
+            .multiple(true)
+            .args(["name", "url", "filter", "no_filter", "every"])
+    ))]
+    Edit {
+        id: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// The CKAN site's base URL.
+        #[arg(long)]
+        url: Option<String>,
+        /// A package_search filter on the source, e.g. organization:hagi-city.
+        #[arg(long, alias = "fq", conflicts_with = "no_filter")]
+        filter: Option<String>,
+        /// Harvest everything the source lists.
+        #[arg(long)]
+        no_filter: bool,
+        /// Run every this many minutes.
+        #[arg(long, alias = "every-minutes", value_name = "MINUTES")]
+        every: Option<i64>,
+        /// As for `pause`.
+        #[arg(long = "as", value_name = "EMAIL")]
+        as_email: Option<String>,
+    },
+    /// Deletes a source with its run history, keeping or deleting the datasets it harvested
+    /// (refused while it runs).
+    #[command(group(
+        clap::ArgGroup::new("datasets")
+            .required(true)
+            .args(["keep_datasets", "remove_datasets"])
+    ))]
+    Delete {
+        id: String,
+        /// Keep its datasets as ordinary datasets of the organisation (no longer updated).
+        #[arg(long)]
+        keep_datasets: bool,
+        /// Delete its datasets (an administrator can restore them).
+        #[arg(long)]
+        remove_datasets: bool,
+        /// As for `pause`.
+        #[arg(long = "as", value_name = "EMAIL")]
+        as_email: Option<String>,
+    },
     /// Lists the sources and their last runs.
     List,
 }
@@ -299,6 +348,48 @@ pub async fn cli(db: Db, blobs: Arc<dyn BlobStore>, command: HarvestCommand) -> 
         HarvestCommand::Resume { id, as_email } => {
             set_enabled(&catalog, &id, as_email.as_deref(), true).await
         }
+        HarvestCommand::Edit {
+            id,
+            name,
+            url,
+            filter,
+            no_filter,
+            every,
+            as_email,
+        } => {
+            let changes = HarvestSourceChanges {
+                name,
+                url,
+                filter: if no_filter {
+                    Some(None)
+                } else {
+                    filter.map(Some)
+                },
+                schedule_minutes: every,
+            };
+            println!(
+                "{}",
+                edit_source(&catalog, &id, as_email.as_deref(), changes).await?
+            );
+            Ok(())
+        }
+        HarvestCommand::Delete {
+            id,
+            keep_datasets,
+            remove_datasets,
+            as_email,
+        } => {
+            let datasets = match (keep_datasets, remove_datasets) {
+                (true, false) => HarvestedDatasets::Keep,
+                (false, true) => HarvestedDatasets::Remove,
+                _ => anyhow::bail!("give one of --keep-datasets and --remove-datasets"),
+            };
+            println!(
+                "{}",
+                delete_source(&catalog, &id, as_email.as_deref(), datasets).await?
+            );
+            Ok(())
+        }
         HarvestCommand::List => {
             for st in catalog
                 .harvest_source_statuses(None)
@@ -337,6 +428,18 @@ pub async fn cli(db: Db, blobs: Arc<dyn BlobStore>, command: HarvestCommand) -> 
     }
 }
 
+/// The source `id` and the administrator of its organisation a command acts as: the account
+/// with `as_email`, else the first admin of the organisation, else a prefecture admin.
+async fn source_admin(
+    catalog: &Catalog,
+    id: &str,
+    as_email: Option<&str>,
+) -> anyhow::Result<(HarvestSource, Principal)> {
+    let source = catalog.harvest_source(id).await?;
+    let admin = catalog.harvest_admin(&source.target_org, as_email).await?;
+    Ok((source, admin))
+}
+
 /// `ydx harvest pause|resume`: as an administrator of the source's organisation, audited.
 async fn set_enabled(
     catalog: &Catalog,
@@ -344,8 +447,7 @@ async fn set_enabled(
     as_email: Option<&str>,
     enabled: bool,
 ) -> anyhow::Result<()> {
-    let source = catalog.harvest_source(id).await?;
-    let admin = catalog.harvest_admin(&source.target_org, as_email).await?;
+    let (_, admin) = source_admin(catalog, id, as_email).await?;
     let s = catalog
         .set_harvest_source_enabled(&admin, id, enabled)
         .await?;
@@ -360,6 +462,67 @@ async fn set_enabled(
         admin.user.email
     );
     Ok(())
+}
+
+/// `ydx harvest edit`: as an administrator of the source's organisation, audited. Returns
+/// what changed, old → new, for the terminal.
+pub async fn edit_source(
+    catalog: &Catalog,
+    id: &str,
+    as_email: Option<&str>,
+    changes: HarvestSourceChanges,
+) -> anyhow::Result<String> {
+    let (before, admin) = source_admin(catalog, id, as_email).await?;
+    let after = catalog.update_harvest_source(&admin, id, changes).await?;
+    let shown = |s: &HarvestSource| {
+        [
+            ("name", s.name.clone()),
+            ("url", s.url.clone()),
+            (
+                "filter",
+                s.filter.clone().unwrap_or_else(|| "(none)".into()),
+            ),
+            ("every", format!("{} min", s.schedule_minutes)),
+        ]
+    };
+    let changed: Vec<String> = shown(&before)
+        .into_iter()
+        .zip(shown(&after))
+        .filter(|((_, old), (_, new))| old != new)
+        .map(|((field, old), (_, new))| format!("{field}: {old} → {new}"))
+        .collect();
+    Ok(if changed.is_empty() {
+        format!("harvest source {id}: nothing changed")
+    } else {
+        format!(
+            "harvest source {id} changed ({}), recorded as {}",
+            changed.join("; "),
+            admin.user.email
+        )
+    })
+}
+
+/// `ydx harvest delete`: as an administrator of the source's organisation, audited. Returns
+/// what was done, for the terminal.
+pub async fn delete_source(
+    catalog: &Catalog,
+    id: &str,
+    as_email: Option<&str>,
+    datasets: HarvestedDatasets,
+) -> anyhow::Result<String> {
+    let (source, admin) = source_admin(catalog, id, as_email).await?;
+    let done = catalog.delete_harvest_source(&admin, id, datasets).await?;
+    let what = match datasets {
+        HarvestedDatasets::Keep => format!(
+            "kept as ordinary datasets of {}, no longer harvested",
+            source.target_org
+        ),
+        HarvestedDatasets::Remove => "deleted (an administrator can restore them)".to_string(),
+    };
+    Ok(format!(
+        "deleted harvest source {id} ({}) and the records of its {} run(s); its {} dataset(s) {what}; recorded as {}",
+        source.name, done.runs_deleted, done.dataset_count, admin.user.email
+    ))
 }
 
 /// The report as lines for a terminal.

@@ -79,7 +79,7 @@ enum Command {
         #[command(subcommand)]
         command: RegionCommand,
     },
-    /// Harvests other CKAN catalogs: add, run, list sources.
+    /// Harvests other CKAN catalogs: add, run, list, pause, resume, edit and delete sources.
     Harvest {
         #[command(subcommand)]
         command: harvest_client::HarvestCommand,

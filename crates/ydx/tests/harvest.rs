@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use harvest_client::HttpCkan;
 use ydx_accounts::{Accounts, OrgKind, Organization, PasswordCost, Principal, Role, UserKind, Via};
-use ydx_catalog::harvest::{self, NewHarvestSource};
+use ydx_catalog::harvest::{self, HarvestedDatasets, NewHarvestSource};
 use ydx_catalog::{Catalog, CatalogLimits, DatasetFields, DatasetPatch, sample};
 use ydx_storage::FsBlobStore;
 use ydx_storage::testing::TestDb;
@@ -71,6 +71,19 @@ async fn side(admin_email: &str) -> Side {
         blobs,
         _dir: dir,
     }
+}
+
+/// Adds resident@example.jp, who administers nothing.
+async fn add_resident(side: &Side) {
+    side.accounts
+        .create_user(
+            "resident@example.jp",
+            "住民",
+            "test password 1",
+            UserKind::Resident,
+        )
+        .await
+        .unwrap();
 }
 
 /// Serves `side` as a ydx web app on 127.0.0.1 (an ephemeral port); returns its base URL.
@@ -334,19 +347,228 @@ async fn pause_and_resume_from_the_command_line() {
 
     // An unknown source, or someone who does not administer its organisation: refused.
     assert!(cli(&["pause", "nope"]).await.is_err());
-    side.accounts
-        .create_user(
-            "resident@example.jp",
-            "住民",
-            "test password 1",
-            UserKind::Resident,
-        )
-        .await
-        .unwrap();
+    add_resident(&side).await;
     assert!(
         cli(&["pause", "src", "--as", "resident@example.jp"])
             .await
             .is_err()
     );
     assert!(c.harvest_source("src").await.unwrap().enabled);
+}
+
+/// A CKAN catalog in memory listing one dataset per organisation it is filtered on.
+struct OneDatasetEach;
+
+impl harvest::CkanClient for OneDatasetEach {
+    fn package_search(
+        &self,
+        page: &harvest::PageRequest,
+    ) -> impl std::future::Future<Output = Result<harvest::SearchPage, String>> + Send {
+        let org = page
+            .fq
+            .as_deref()
+            .and_then(|f| f.strip_prefix("organization:"))
+            .unwrap_or("all")
+            .to_string();
+        let results = if page.start == 0 {
+            vec![serde_json::json!({
+                "id": format!("r-{org}"),
+                "name": format!("data-of-{org}"),
+                "title": format!("{org} のデータ"),
+            })]
+        } else {
+            Vec::new()
+        };
+        async move { Ok(harvest::SearchPage { count: 1, results }) }
+    }
+}
+
+#[tokio::test]
+async fn edit_and_delete_from_the_command_line() {
+    let side = side("admin@pref.example.jp").await;
+    let c = &side.catalog;
+    for id in ["src", "two"] {
+        c.create_harvest_source(
+            &side.admin,
+            NewHarvestSource {
+                id: id.into(),
+                name: "隣県".into(),
+                url: "https://remote.example.jp".into(),
+                target_org: "hagi-city".into(),
+                filter: Some(format!("organization:{id}")),
+                schedule_minutes: 60,
+                enabled: true,
+            },
+        )
+        .await
+        .unwrap();
+        harvest::run(c, &OneDatasetEach, id).await.unwrap();
+    }
+    let cli = |args: &[&str]| {
+        let db = side.db.db.clone();
+        let blobs: Arc<dyn ydx_storage::BlobStore> = side.blobs.clone();
+        harvest_client::cli(db, blobs, command(args))
+    };
+    let audits = || async { side.accounts.audit_log(Some("hagi-city"), 1).await.unwrap() };
+
+    // What must be said: a change to make; keep or remove, not both; a filter or none.
+    use clap::Parser;
+    for args in [
+        &["harvest", "edit", "src"][..],
+        &["harvest", "edit", "src", "--filter", "x", "--no-filter"],
+        &["harvest", "delete", "src"],
+        &[
+            "harvest",
+            "delete",
+            "src",
+            "--keep-datasets",
+            "--remove-datasets",
+        ],
+    ] {
+        assert!(HarvestCli::try_parse_from(args).is_err(), "{args:?}");
+    }
+
+    // Edit: only what is given changes; audited under the admin; what changed is printed.
+    cli(&["edit", "src", "--name", "隣県（新）", "--every", "30"])
+        .await
+        .unwrap();
+    let s = c.harvest_source("src").await.unwrap();
+    assert_eq!((s.name.as_str(), s.schedule_minutes), ("隣県（新）", 30));
+    assert_eq!(s.url, "https://remote.example.jp");
+    assert_eq!(s.filter.as_deref(), Some("organization:src"));
+    let log = audits().await;
+    assert_eq!(log[0].action, "harvest_source.update");
+    assert_eq!(log[0].actor_label, "admin@pref.example.jp");
+    // The printed line says each change, old → new.
+    let said = harvest_client::edit_source(
+        c,
+        "src",
+        None,
+        harvest::HarvestSourceChanges {
+            url: Some("https://mirror.example.jp/".into()),
+            filter: Some(None),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        said,
+        "harvest source src changed (url: https://remote.example.jp → https://mirror.example.jp; \
+         filter: organization:src → (none)), recorded as admin@pref.example.jp"
+    );
+    let again = harvest_client::edit_source(
+        c,
+        "src",
+        None,
+        harvest::HarvestSourceChanges {
+            filter: Some(None),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(again, "harvest source src: nothing changed");
+    // --no-filter and --fq parse as the brief says.
+    cli(&[
+        "edit",
+        "src",
+        "--fq",
+        "organization:src",
+        "--every-minutes",
+        "45",
+    ])
+    .await
+    .unwrap();
+    let s = c.harvest_source("src").await.unwrap();
+    assert_eq!(
+        (s.filter.as_deref(), s.schedule_minutes),
+        (Some("organization:src"), 45)
+    );
+    cli(&["edit", "src", "--no-filter"]).await.unwrap();
+    assert_eq!(c.harvest_source("src").await.unwrap().filter, None);
+
+    // Wrong values, someone who does not administer the organisation, an unknown source:
+    // refused with the reason, nothing changed.
+    let before = c.harvest_source("src").await.unwrap();
+    let n = audits().await[0].id;
+    let e = cli(&["edit", "src", "--url", "ftp://x", "--every", "0"])
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("url: Must start with http:// or https://"),
+        "{e}"
+    );
+    assert!(
+        e.contains("schedule_minutes: Must be 1 to 527040 minutes"),
+        "{e}"
+    );
+    add_resident(&side).await;
+    for args in [
+        &["edit", "src", "--name", "x", "--as", "resident@example.jp"][..],
+        &[
+            "delete",
+            "src",
+            "--remove-datasets",
+            "--as",
+            "resident@example.jp",
+        ],
+        &["edit", "nope", "--name", "x"],
+        &["delete", "nope", "--keep-datasets"],
+    ] {
+        assert!(cli(args).await.is_err(), "{args:?}");
+    }
+    assert_eq!(c.harvest_source("src").await.unwrap(), before);
+    assert_eq!(audits().await[0].id, n);
+
+    // Delete while a run holds the source: refused, saying why.
+    let ydx_storage::Db::Sqlite(pool) = &side.db.db else {
+        unreachable!("the test database is SQLite")
+    };
+    let lock = |since: Option<String>| {
+        sqlx::query("UPDATE harvest_sources SET running_since = $1 WHERE id = 'src'")
+            .bind(since)
+            .execute(pool)
+    };
+    lock(Some(ydx_storage::now())).await.unwrap();
+    let e = cli(&["delete", "src", "--keep-datasets"])
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("is running"), "{e}");
+    assert!(c.harvest_source("src").await.is_ok());
+    lock(None).await.unwrap();
+
+    // Keep: the source goes, its dataset stays; what was done is printed.
+    let said = harvest_client::delete_source(c, "src", None, HarvestedDatasets::Keep)
+        .await
+        .unwrap();
+    assert_eq!(
+        said,
+        "deleted harvest source src (隣県（新）) and the records of its 1 run(s); its 1 \
+         dataset(s) kept as ordinary datasets of hagi-city, no longer harvested; recorded as \
+         admin@pref.example.jp"
+    );
+    assert!(c.harvest_source("src").await.is_err());
+    assert!(c.show(None, "data-of-src").await.is_ok());
+    assert_eq!(audits().await[0].action, "harvest_source.delete");
+
+    // Remove, through the command as typed: the dataset is deleted, and can be restored.
+    cli(&[
+        "delete",
+        "two",
+        "--remove-datasets",
+        "--as",
+        "admin@pref.example.jp",
+    ])
+    .await
+    .unwrap();
+    assert!(c.harvest_source("two").await.is_err());
+    assert!(c.show(None, "data-of-two").await.is_err());
+    c.undelete_dataset(&side.admin, "data-of-two")
+        .await
+        .unwrap();
+    assert!(c.show(None, "data-of-two").await.is_ok());
+    assert!(c.harvest_sources().await.unwrap().is_empty());
 }

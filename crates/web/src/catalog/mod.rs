@@ -69,6 +69,7 @@ impl Engine for CatalogEngine {
             label_ja: "オープンデータ",
             label_en: "Open data",
             label_easy: "オープンデータ",
+            admins_only: false,
         }]
     }
 
@@ -79,12 +80,14 @@ impl Engine for CatalogEngine {
                 label_ja: "データセットの管理",
                 label_en: "Manage datasets",
                 label_easy: "データセットの かんり",
+                admins_only: false,
             },
             NavEntry {
                 path: "/staff/catalog/harvest",
                 label_ja: "他のカタログからの取り込み（管理者）",
                 label_en: "Harvest from other catalogs (administrators)",
                 label_easy: "ほかの カタログから とりこむ（かんりしゃ）",
+                admins_only: true,
             },
         ]
     }
@@ -176,6 +179,7 @@ pub fn api_error(e: CatalogError) -> ApiError {
             ApiError::BadRequest(e.to_string())
         }
         CatalogError::NotTabular(_) => ApiError::BadRequest(e.to_string()),
+        CatalogError::Busy(m) => ApiError::Conflict(m),
         other => ApiError::internal(other),
     }
 }
@@ -190,6 +194,10 @@ pub fn page_error(lang: Lang, e: CatalogError) -> PageError {
         | CatalogError::BadQuery(_)
         | CatalogError::TooLarge { .. }
         | CatalogError::NotTabular(_) => PageError::bad_request(lang, e.to_string()),
+        CatalogError::Busy(_) => PageError {
+            message: Some(e.to_string()),
+            ..PageError::new(axum::http::StatusCode::CONFLICT, lang)
+        },
         other => PageError::internal(lang, other),
     }
 }

@@ -168,6 +168,7 @@ impl From<CatalogError> for CkanError {
             ),
             e @ CatalogError::TooLarge { .. } => CkanError::validation("upload", &e.to_string()),
             CatalogError::BadQuery(m) => CkanError::SearchQuery(m),
+            CatalogError::Busy(m) => CkanError::validation("id", &m),
             CatalogError::NotTabular(id) => {
                 CkanError::NotFound(format!("Resource \"{id}\" was not found."))
             }

@@ -1,6 +1,7 @@
 //! Staff pages for harvest sources (other CKAN catalogs imported on a schedule): the sources
-//! a staff member administers, the form to add one, and a source's page with its settings,
-//! pause/resume, "run now" and the history of its runs.
+//! a staff member administers, the form to add one or change its settings, a source's page
+//! with its settings, pause/resume, "run now" and the history of its runs, and the page that
+//! deletes a source, keeping or deleting the datasets it harvested.
 //!
 //! Only administrators see these pages: a prefecture administrator every source, a
 //! municipality's administrator the sources harvesting into their organisations. The web
@@ -15,8 +16,11 @@ use axum::Extension;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
-use ydx_accounts::{Principal, Role};
-use ydx_catalog::harvest::{HarvestItem, HarvestRun, HarvestSourceStatus, NewHarvestSource};
+use ydx_accounts::Principal;
+use ydx_catalog::harvest::{
+    HarvestItem, HarvestRun, HarvestSource, HarvestSourceChanges, HarvestSourceStatus,
+    HarvestedDatasets, NewHarvestSource,
+};
 use ydx_catalog::{Catalog, CatalogError, ValidationErrors};
 
 use super::publish::error_text;
@@ -29,7 +33,6 @@ use crate::auth::Visitor;
 use crate::catalog::page_error;
 use crate::catalog::texts::{CatalogTexts, fill, texts};
 use crate::error::PageError;
-use crate::i18n::Lang;
 use crate::pages::{PageCtx, render};
 use crate::staff::require_staff;
 
@@ -42,29 +45,43 @@ fn source_path(id: &str) -> String {
     format!("{LIST}/{}", seg(id))
 }
 
-/// Whether `p` administers any organisation (only administrators manage harvest sources).
-fn is_admin(p: &Principal) -> bool {
-    p.is_prefecture_admin() || p.memberships.iter().any(|m| m.role == Role::Admin)
+fn edit_path(id: &str) -> String {
+    format!("{}/edit", source_path(id))
+}
+
+fn delete_path(id: &str) -> String {
+    format!("{}/delete", source_path(id))
 }
 
 /// The signed-in administrator, or the page for everyone else: sign-in for visitors, 403
-/// for residents and for staff who administer nothing.
+/// for residents and for staff who administer nothing (only administrators manage harvest
+/// sources).
 fn require_admin(visitor: &Visitor, here: &str) -> Result<Principal, Box<Response>> {
     let p = require_staff(visitor, here)?;
-    if !is_admin(&p) {
+    if !p.administers_any() {
         return Err(Box::new(PageError::forbidden(visitor.lang).into_response()));
     }
     Ok(p)
 }
 
+/// A schedule in the largest unit that divides it: (`days`, `hours` or `minutes`, how many).
+fn schedule_parts(minutes: i64) -> (&'static str, i64) {
+    if minutes % 1440 == 0 {
+        ("days", minutes / 1440)
+    } else if minutes % 60 == 0 {
+        ("hours", minutes / 60)
+    } else {
+        ("minutes", minutes)
+    }
+}
+
 /// `every 2 h` and the like, in the largest unit that divides the schedule.
 fn schedule_text(c: &CatalogTexts, minutes: i64) -> String {
-    let (text, n) = if minutes % 1440 == 0 {
-        (c.harvest_every_days, minutes / 1440)
-    } else if minutes % 60 == 0 {
-        (c.harvest_every_hours, minutes / 60)
-    } else {
-        (c.harvest_every_minutes, minutes)
+    let (unit, n) = schedule_parts(minutes);
+    let text = match unit {
+        "days" => c.harvest_every_days,
+        "hours" => c.harvest_every_hours,
+        _ => c.harvest_every_minutes,
     };
     fill(text, &[("n", &n.to_string())])
 }
@@ -108,6 +125,9 @@ fn notice(c: &'static CatalogTexts, done: Option<&str>) -> Option<&'static str> 
         "paused" => Some(c.harvest_paused_notice),
         "resumed" => Some(c.harvest_resumed_notice),
         "queued" => Some(c.harvest_queued_notice),
+        "saved" => Some(c.harvest_saved_notice),
+        "deleted-kept" => Some(c.harvest_deleted_kept_notice),
+        "deleted-removed" => Some(c.harvest_deleted_removed_notice),
         _ => None,
     }
 }
@@ -245,17 +265,54 @@ impl SourceForm {
         n.checked_mul(factor).unwrap_or(0)
     }
 
+    /// The form filled with a source's settings, its schedule in the largest unit.
+    fn of(s: &HarvestSource) -> SourceForm {
+        let (unit, n) = schedule_parts(s.schedule_minutes);
+        SourceForm {
+            id: s.id.clone(),
+            name: s.name.clone(),
+            url: s.url.clone(),
+            target_org: s.target_org.clone(),
+            filter: s.filter.clone().unwrap_or_default(),
+            every: n.to_string(),
+            unit: unit.to_string(),
+            ..SourceForm::default()
+        }
+    }
+
+    fn filter(&self) -> Option<String> {
+        Some(self.filter.trim().to_string()).filter(|f| !f.is_empty())
+    }
+
+    /// What the edit form sets: every setting it shows (an empty filter removes it).
+    fn changes(&self) -> HarvestSourceChanges {
+        HarvestSourceChanges {
+            name: Some(self.name.clone()),
+            url: Some(self.url.clone()),
+            filter: Some(self.filter()),
+            schedule_minutes: Some(self.minutes()),
+        }
+    }
+
     fn new_source(&self) -> NewHarvestSource {
         NewHarvestSource {
             id: self.id.trim().to_string(),
             name: self.name.trim().to_string(),
             url: self.url.trim().to_string(),
             target_org: self.target_org.trim().to_string(),
-            filter: Some(self.filter.trim().to_string()).filter(|f| !f.is_empty()),
+            filter: self.filter(),
             schedule_minutes: self.minutes(),
             enabled: self.paused.is_empty(),
         }
     }
+}
+
+/// The source a form changes: its id and organisation are shown, not edited.
+struct Editing {
+    id: String,
+    /// As stored (the form may hold a changed one).
+    name: String,
+    org: String,
 }
 
 #[derive(Template)]
@@ -264,6 +321,11 @@ struct FormPage {
     ctx: PageCtx,
     c: &'static CatalogTexts,
     f: SourceForm,
+    /// `None` on the form that adds a source.
+    editing: Option<Editing>,
+    title: &'static str,
+    action: String,
+    cancel: String,
     orgs: Vec<Choice>,
     units: Vec<(&'static str, &'static str, bool)>,
     errors: FieldErrors,
@@ -320,6 +382,7 @@ fn translate(c: &CatalogTexts, v: &ValidationErrors) -> FieldErrors {
     })
 }
 
+/// The form that adds a source, or changes `editing`'s settings; with `errors`, 422.
 async fn form_page(
     state: &AppState,
     visitor: &Visitor,
@@ -327,6 +390,7 @@ async fn form_page(
     p: &Principal,
     f: SourceForm,
     errors: FieldErrors,
+    editing: Option<&HarvestSource>,
 ) -> Response {
     let lang = visitor.lang;
     let c = texts(lang);
@@ -337,10 +401,34 @@ async fn form_page(
         ("hours", c.harvest_unit_hours, f.unit == "hours"),
         ("days", c.harvest_unit_days, f.unit == "days"),
     ];
+    let (here, title, cancel, orgs, editing) = match editing {
+        None => (
+            NEW.to_string(),
+            c.harvest_add,
+            LIST.to_string(),
+            org_choices(state, p, lang, &f.target_org, Principal::can_admin).await,
+            None,
+        ),
+        Some(s) => (
+            edit_path(&s.id),
+            c.harvest_edit_title,
+            source_path(&s.id),
+            Vec::new(),
+            Some(Editing {
+                id: s.id.clone(),
+                name: s.name.clone(),
+                org: org_label(&org_names(state, lang).await, &s.target_org),
+            }),
+        ),
+    };
     let page = FormPage {
-        ctx: PageCtx::new(state, visitor, headers, NEW, c.harvest_add),
+        ctx: PageCtx::new(state, visitor, headers, &here, title),
         c,
-        orgs: org_choices(state, p, lang, &f.target_org, Principal::can_admin).await,
+        editing,
+        title,
+        action: here,
+        cancel,
+        orgs,
         units,
         f,
         summary_title: fill(c.form_has_errors, &[("n", &summary.len().to_string())]),
@@ -371,7 +459,7 @@ pub(crate) async fn new_source(
         unit: "days".into(),
         ..SourceForm::default()
     };
-    form_page(&state, &visitor, &headers, &p, f, FieldErrors::new()).await
+    form_page(&state, &visitor, &headers, &p, f, FieldErrors::new(), None).await
 }
 
 pub(crate) async fn create_source(
@@ -401,7 +489,47 @@ pub(crate) async fn create_source(
         )]),
         Err(e) => return page_error(lang, e).into_response(),
     };
-    form_page(&state, &visitor, &headers, &p, f, errors).await
+    form_page(&state, &visitor, &headers, &p, f, errors, None).await
+}
+
+pub(crate) async fn edit_source(
+    State(state): State<AppState>,
+    Extension(catalog): Extension<Catalog>,
+    visitor: Visitor,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let (p, st) = match administered(&catalog, &visitor, &edit_path(&id), &id, None).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let f = SourceForm::of(&st.source);
+    let errors = FieldErrors::new();
+    form_page(&state, &visitor, &headers, &p, f, errors, Some(&st.source)).await
+}
+
+pub(crate) async fn update_source(
+    State(state): State<AppState>,
+    Extension(catalog): Extension<Catalog>,
+    visitor: Visitor,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<SourceForm>,
+) -> Response {
+    let here = edit_path(&id);
+    let (p, st) = match administered(&catalog, &visitor, &here, &id, Some(&f.csrf)).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let lang = visitor.lang;
+    let errors = match catalog.update_harvest_source(&p, &id, f.changes()).await {
+        Ok(s) => {
+            return Redirect::to(&format!("{}?done=saved", source_path(&s.id))).into_response();
+        }
+        Err(CatalogError::Validation(v)) => translate(texts(lang), &v),
+        Err(e) => return page_error(lang, e).into_response(),
+    };
+    form_page(&state, &visitor, &headers, &p, f, errors, Some(&st.source)).await
 }
 
 // ---- a source ------------------------------------------------------------------------------
@@ -461,6 +589,8 @@ struct SourcePage {
     pause: String,
     resume: String,
     run_now: String,
+    edit: String,
+    delete: String,
 }
 
 fn item_rows(items: &[HarvestItem]) -> Vec<ItemRow> {
@@ -523,13 +653,21 @@ fn run_view(c: &CatalogTexts, r: &HarvestRun, newest: bool, running: bool) -> Ru
     }
 }
 
-/// The source `id` if `p` administers its organisation.
+/// The source `id` and the administrator asking for it at `here`, or the page to answer
+/// with: sign-in (coming back to `here`), 403 for whoever does not administer the source's
+/// organisation, 404, or the CSRF refusal when a form's token (`csrf`) does not match.
 async fn administered(
     catalog: &Catalog,
-    p: &Principal,
-    lang: Lang,
+    visitor: &Visitor,
+    here: &str,
     id: &str,
-) -> Result<HarvestSourceStatus, Response> {
+    csrf: Option<&str>,
+) -> Result<(Principal, HarvestSourceStatus), Response> {
+    let lang = visitor.lang;
+    let p = require_admin(visitor, here).map_err(|r| *r)?;
+    if csrf.is_some_and(|token| !visitor.csrf_ok(token)) {
+        return Err(PageError::csrf_refused(lang).into_response());
+    }
     let st = catalog
         .harvest_source_status(id)
         .await
@@ -537,7 +675,7 @@ async fn administered(
     if !p.can_admin(&st.source.target_org) {
         return Err(PageError::forbidden(lang).into_response());
     }
-    Ok(st)
+    Ok((p, st))
 }
 
 pub(crate) async fn show_source(
@@ -549,16 +687,12 @@ pub(crate) async fn show_source(
     Query(q): Query<DoneQuery>,
 ) -> Response {
     let here = source_path(&id);
-    let p = match require_admin(&visitor, &here) {
-        Ok(p) => p,
-        Err(r) => return *r,
+    let (_, st) = match administered(&catalog, &visitor, &here, &id, None).await {
+        Ok(x) => x,
+        Err(r) => return r,
     };
     let lang = visitor.lang;
     let c = texts(lang);
-    let st = match administered(&catalog, &p, lang, &id).await {
-        Ok(st) => st,
-        Err(r) => return r,
-    };
     let runs = match catalog.harvest_runs(&st.source.id, RUNS_SHOWN).await {
         Ok(r) => r,
         Err(e) => return page_error(lang, e).into_response(),
@@ -611,6 +745,8 @@ pub(crate) async fn show_source(
         pause: format!("{here}/pause"),
         resume: format!("{here}/resume"),
         run_now: format!("{here}/run"),
+        edit: edit_path(&s.id),
+        delete: delete_path(&s.id),
     })
 }
 
@@ -633,16 +769,10 @@ pub(crate) async fn act_on_source(
         return PageError::not_found(lang).into_response();
     }
     let here = source_path(&id);
-    let p = match require_admin(&visitor, &here) {
-        Ok(p) => p,
-        Err(r) => return *r,
+    let p = match administered(&catalog, &visitor, &here, &id, Some(&form.csrf)).await {
+        Ok((p, _)) => p,
+        Err(r) => return r,
     };
-    if !visitor.csrf_ok(&form.csrf) {
-        return PageError::csrf_refused(lang).into_response();
-    }
-    if let Err(r) = administered(&catalog, &p, lang, &id).await {
-        return r;
-    }
     let (result, done) = match action.as_str() {
         "run" => (
             catalog.request_harvest_run(&p, &id).await.map(drop),
@@ -660,9 +790,158 @@ pub(crate) async fn act_on_source(
     }
 }
 
+// ---- deleting a source ---------------------------------------------------------------------
+
+/// The delete form as sent.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub(crate) struct DeleteForm {
+    #[serde(rename = "_csrf")]
+    csrf: String,
+    /// `keep` or `remove`; nothing chosen is an error.
+    datasets: String,
+}
+
+#[derive(Template)]
+#[template(path = "catalog/harvest_delete.html")]
+struct DeletePage {
+    ctx: PageCtx,
+    c: &'static CatalogTexts,
+    name: String,
+    lead: String,
+    count: String,
+    source: String,
+    action: String,
+    /// `keep`, `remove` or empty.
+    choice: String,
+    /// Why it cannot be deleted now (a run holds the source).
+    refused: Option<&'static str>,
+    errors: FieldErrors,
+    summary: Vec<(String, String)>,
+    summary_title: String,
+}
+
+/// What the confirmation page shows after a try: the choice as sent and its error, or why
+/// the source could not be deleted.
+#[derive(Default)]
+struct DeleteAttempt {
+    choice: String,
+    errors: FieldErrors,
+    refused: Option<&'static str>,
+}
+
+/// The confirmation page: what deleting does, how many datasets the source harvested, and
+/// the choice to keep or delete them. 422 with errors, 409 when refused.
+async fn delete_page(
+    state: &AppState,
+    catalog: &Catalog,
+    visitor: &Visitor,
+    headers: &HeaderMap,
+    st: &HarvestSourceStatus,
+    attempt: DeleteAttempt,
+) -> Response {
+    let DeleteAttempt {
+        choice,
+        errors,
+        refused,
+    } = attempt;
+    let lang = visitor.lang;
+    let c = texts(lang);
+    let s = &st.source;
+    let count = match catalog.harvested_dataset_count(&s.id).await {
+        Ok(n) => n,
+        Err(e) => return page_error(lang, e).into_response(),
+    };
+    let summary = error_summary(&errors, &["datasets"], |_| c.harvest_delete_choice);
+    let status = if refused.is_some() {
+        axum::http::StatusCode::CONFLICT
+    } else {
+        form_status(!errors.is_empty())
+    };
+    let here = delete_path(&s.id);
+    let page = DeletePage {
+        ctx: PageCtx::new(state, visitor, headers, &here, c.harvest_delete_title),
+        c,
+        name: s.name.clone(),
+        lead: fill(c.harvest_delete_lead, &[("name", &s.name)]),
+        count: fill(c.harvest_delete_count, &[("n", &count.to_string())]),
+        source: source_path(&s.id),
+        action: here,
+        choice,
+        // A run in progress is said before the admin tries.
+        refused: refused.or(st.running.then_some(c.harvest_err_running)),
+        summary_title: fill(c.form_has_errors, &[("n", &summary.len().to_string())]),
+        summary,
+        errors,
+    };
+    (status, render(&page)).into_response()
+}
+
+pub(crate) async fn confirm_delete(
+    State(state): State<AppState>,
+    Extension(catalog): Extension<Catalog>,
+    visitor: Visitor,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let (_, st) = match administered(&catalog, &visitor, &delete_path(&id), &id, None).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let attempt = DeleteAttempt::default();
+    delete_page(&state, &catalog, &visitor, &headers, &st, attempt).await
+}
+
+pub(crate) async fn delete_source(
+    State(state): State<AppState>,
+    Extension(catalog): Extension<Catalog>,
+    visitor: Visitor,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<DeleteForm>,
+) -> Response {
+    let here = delete_path(&id);
+    let (p, st) = match administered(&catalog, &visitor, &here, &id, Some(&form.csrf)).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let lang = visitor.lang;
+    let c = texts(lang);
+    let Some(datasets) = HarvestedDatasets::parse(&form.datasets) else {
+        let attempt = DeleteAttempt {
+            choice: form.datasets,
+            errors: FieldErrors::from([(
+                "datasets".to_string(),
+                vec![c.harvest_err_choose.to_string()],
+            )]),
+            refused: None,
+        };
+        return delete_page(&state, &catalog, &visitor, &headers, &st, attempt).await;
+    };
+    match catalog.delete_harvest_source(&p, &id, datasets).await {
+        Ok(_) => {
+            let done = match datasets {
+                HarvestedDatasets::Keep => "deleted-kept",
+                HarvestedDatasets::Remove => "deleted-removed",
+            };
+            Redirect::to(&format!("{LIST}?done={done}")).into_response()
+        }
+        Err(CatalogError::Busy(_)) => {
+            let attempt = DeleteAttempt {
+                choice: form.datasets,
+                refused: Some(c.harvest_err_running),
+                ..DeleteAttempt::default()
+            };
+            delete_page(&state, &catalog, &visitor, &headers, &st, attempt).await
+        }
+        Err(e) => page_error(lang, e).into_response(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::Lang;
 
     #[test]
     fn schedules_read_in_the_largest_unit_and_forms_convert_back() {
@@ -680,5 +959,25 @@ mod tests {
         assert_eq!(f("15", "minutes").minutes(), 15);
         assert_eq!(f("x", "hours").minutes(), 0);
         assert_eq!(f("9223372036854775807", "days").minutes(), 0);
+    }
+
+    #[test]
+    fn the_edit_form_shows_a_schedule_in_its_largest_unit_and_reads_it_back() {
+        for (minutes, every, unit) in [
+            (90, "90", "minutes"),
+            (120, "2", "hours"),
+            (2880, "2", "days"),
+        ] {
+            let s = HarvestSource {
+                schedule_minutes: minutes,
+                filter: None,
+                ..HarvestSource::default()
+            };
+            let f = SourceForm::of(&s);
+            assert_eq!((f.every.as_str(), f.unit.as_str()), (every, unit));
+            let changes = f.changes();
+            assert_eq!(changes.schedule_minutes, Some(minutes));
+            assert_eq!(changes.filter, Some(None), "an empty filter removes it");
+        }
     }
 }

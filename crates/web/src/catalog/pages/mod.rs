@@ -77,6 +77,14 @@ pub fn router() -> Router<AppState> {
             get(harvest::new_source).post(harvest::create_source),
         )
         .route("/staff/catalog/harvest/{id}", get(harvest::show_source))
+        .route(
+            "/staff/catalog/harvest/{id}/edit",
+            get(harvest::edit_source).post(harvest::update_source),
+        )
+        .route(
+            "/staff/catalog/harvest/{id}/delete",
+            get(harvest::confirm_delete).post(harvest::delete_source),
+        )
         // pause, resume, run (now)
         .route(
             "/staff/catalog/harvest/{id}/{action}",
