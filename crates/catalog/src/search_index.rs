@@ -1273,8 +1273,10 @@ impl Index {
 
 /// Leaves in `hits` its first `n` by `cmp`, in any order. A page is a few of many matches:
 /// one pass keeps the best so far in a max-heap, so most matches cost one comparison with the
-/// heap's worst, reading the sort keys in doc order (as matches come). For large `n`, a
-/// selection in place.
+/// heap's worst. The pass goes from the last doc to the first: docs are numbered as datasets
+/// are created, so the newest (first by the default orders, relevance ties included) come
+/// early and fill the heap, and the rest are mostly refused at once — forwards, nearly every
+/// match would displace the heap's worst. For large `n`, a selection in place.
 fn keep_first<F>(hits: &mut Vec<(u32, i64)>, n: usize, cmp: &F)
 where
     F: Fn(&(u32, i64), &(u32, i64)) -> std::cmp::Ordering,
@@ -1293,7 +1295,7 @@ where
         return;
     }
     let mut heap: Vec<(u32, i64)> = Vec::with_capacity(n);
-    for &h in hits.iter() {
+    for &h in hits.iter().rev() {
         if heap.len() < n {
             heap.push(h);
             let mut i = heap.len() - 1;
