@@ -3,7 +3,9 @@
 
 use serde::Serialize;
 use sqlx::Row;
-use ydx_storage::{Db, EngineMigrations, Migration, StorageError, Tx, with_db, with_tx};
+use std::sync::Arc;
+
+use ydx_storage::{Db, EngineMigrations, Migration, Recent, StorageError, Tx, with_db, with_tx};
 
 use crate::model::*;
 use crate::secrets::{PasswordCost, hash_secret, new_secret, verify_password};
@@ -68,7 +70,14 @@ pub struct Accounts {
     /// A hash verified when an email is unknown, so a failed sign-in takes as long whether or
     /// not the account exists.
     dummy_hash: String,
+    /// Every organisation, as [`Accounts::orgs`] last read them (pages and API answers name
+    /// them on every request). Cleared by this process's writes; another process's show
+    /// within [`ORGS_FRESH`].
+    orgs: Arc<Recent<Vec<Organization>>>,
 }
+
+/// How long the organisations read are reused.
+pub const ORGS_FRESH: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// One entry of the audit log: who changed what, when, and the record before and after.
 #[derive(Debug, Clone, Serialize)]
@@ -168,6 +177,7 @@ impl Accounts {
             db,
             cost,
             dummy_hash,
+            orgs: Arc::new(Recent::new(ORGS_FRESH)),
         })
     }
 
@@ -200,6 +210,7 @@ impl Accounts {
                 .await
                 .map(|r| r.rows_affected())
         });
+        self.orgs.clear();
         match res.map_err(StorageError::from) {
             Ok(_) => Ok(()),
             Err(StorageError::Conflict(_)) => Err(AccountError::OrgExists(org.id.clone())),
@@ -223,17 +234,21 @@ impl Accounts {
     }
 
     /// All organisations, or those of one kind, ordered for display (municipalities by code).
+    /// Reads them at most once per [`ORGS_FRESH`] (and after this process adds one).
     pub async fn orgs(&self, kind: Option<OrgKind>) -> Result<Vec<Organization>> {
-        let sql = format!(
-            "SELECT {ORG_COLUMNS} FROM organizations WHERE ($1 = '' OR kind = $1) \
-             ORDER BY kind, municipality_code, id"
-        );
-        let kind = kind.map(|k| k.as_str()).unwrap_or("");
+        let all = self.orgs.get(|| self.read_orgs()).await?;
+        Ok(all
+            .iter()
+            .filter(|o| kind.is_none_or(|k| o.kind == k))
+            .cloned()
+            .collect())
+    }
+
+    async fn read_orgs(&self) -> Result<Vec<Organization>> {
+        let sql =
+            format!("SELECT {ORG_COLUMNS} FROM organizations ORDER BY kind, municipality_code, id");
         let orgs = with_db!(&self.db, |p| {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(kind)
-                .fetch_all(p)
-                .await?;
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(p).await?;
             rows.iter()
                 .map(org_from_row)
                 .collect::<Result<Vec<_>, _>>()?

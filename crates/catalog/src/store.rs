@@ -97,7 +97,13 @@ pub struct Catalog {
     pub(crate) search_index: Arc<crate::search_index::SearchIndex>,
     /// Views and downloads counted since the last flush (crate::usage), shared by clones.
     pub(crate) usage: Arc<crate::usage::UsageCounter>,
+    /// The groups, as [`Catalog::group_list`] last read them. Cleared by this process's
+    /// writes; another process's show within [`GROUPS_FRESH`].
+    pub(crate) groups: Arc<ydx_storage::Recent<Vec<Group>>>,
 }
+
+/// How long the groups read are reused.
+pub const GROUPS_FRESH: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// What a publisher sets on a dataset (create and full update). Missing JSON fields take
 /// their defaults, as in CKAN.
@@ -492,6 +498,7 @@ impl Catalog {
             tables,
             search_index: Arc::default(),
             usage: Arc::default(),
+            groups: Arc::new(ydx_storage::Recent::new(GROUPS_FRESH)),
         }
     }
 
@@ -858,6 +865,7 @@ impl Catalog {
         )
         .await?;
         commit(tx).await?;
+        self.groups.clear();
         Ok(group.clone())
     }
 
@@ -876,7 +884,14 @@ impl Catalog {
     }
 
     /// All groups by name.
+    /// Every group, by name. Read at most once per [`GROUPS_FRESH`] (and after this process
+    /// adds one).
     pub async fn group_list(&self) -> Result<Vec<Group>> {
+        let groups = self.groups.get(|| self.read_groups()).await?;
+        Ok(groups.as_ref().clone())
+    }
+
+    async fn read_groups(&self) -> Result<Vec<Group>> {
         let sql = "SELECT name, title_ja, title_en, description FROM catalog_groups ORDER BY name";
         let rows: Vec<(String, String, String, String)> =
             with_db!(&self.db, |p| sqlx::query_as(sql).fetch_all(p).await?);

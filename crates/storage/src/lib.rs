@@ -12,10 +12,12 @@
 
 mod blob;
 mod migrate;
+mod recent;
 pub mod testing;
 
 pub use blob::{BlobError, BlobId, BlobStore, FsBlobStore};
 pub use migrate::{EngineMigrations, Migration};
+pub use recent::Recent;
 
 use std::str::FromStr;
 use std::time::Duration;
