@@ -201,7 +201,7 @@ fn envelope(help: String, result: Result<Value, CkanError>) -> Response {
     let (status, body) = match result {
         Ok(result) => (
             StatusCode::OK,
-            json!({"help": help, "success": true, "result": result}),
+            wire::with_parts(json!({"help": help, "success": true}), [("result", result)]),
         ),
         Err(CkanError::BadRequest(m)) => {
             return (StatusCode::BAD_REQUEST, axum::Json(json!(m))).into_response();
@@ -547,15 +547,26 @@ impl Ctx<'_> {
                 }));
             }
             facets_out.insert(name.into(), Value::Object(counts));
-            search_facets.insert(name.into(), json!({"title": name, "items": items}));
+            search_facets.insert(
+                name.into(),
+                wire::with_parts(json!({"title": name}), [("items", Value::Array(items))]),
+            );
         }
-        Ok(json!({
-            "count": count,
-            "sort": p.str("sort").unwrap_or_else(|| "score desc, metadata_modified desc".into()),
-            "facets": facets_out,
-            "search_facets": search_facets,
-            "results": datasets.iter().map(|d| wire::dataset_json(&dir, d)).collect::<Vec<_>>(),
-        }))
+        let results = datasets
+            .iter()
+            .map(|d| wire::dataset_json(&dir, d))
+            .collect();
+        Ok(wire::with_parts(
+            json!({
+                "count": count,
+                "sort": p.str("sort").unwrap_or_else(|| "score desc, metadata_modified desc".into()),
+            }),
+            [
+                ("facets", Value::Object(facets_out)),
+                ("search_facets", Value::Object(search_facets)),
+                ("results", Value::Array(results)),
+            ],
+        ))
     }
 
     async fn package_show(&self, p: &Params) -> Result<Value, CkanError> {

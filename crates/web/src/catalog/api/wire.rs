@@ -29,6 +29,21 @@ const OWN_EXTRAS: [&str; 6] = [
     "series",
 ];
 
+/// `object` with `parts` added. `json!` copies each value it is given through
+/// `serde_json::to_value` (a deep copy of a `Value` already built), so nested arrays and
+/// objects are moved in with this instead.
+pub fn with_parts(
+    mut object: Value,
+    parts: impl IntoIterator<Item = (&'static str, Value)>,
+) -> Value {
+    if let Value::Object(map) = &mut object {
+        for (k, v) in parts {
+            map.insert(k.to_string(), v);
+        }
+    }
+    object
+}
+
 /// What turning datasets into JSON needs besides the datasets: organisations and groups by
 /// id, and the public URL. Loaded once per request.
 pub struct Directory {
@@ -210,7 +225,7 @@ pub fn resource_json(base: &str, d: &Dataset, r: &Resource) -> Value {
             .map(|c| json!({"id": c.name, "type": datastore_type(&c.kind)}))
             .collect()
     });
-    json!({
+    let object = json!({
         "id": r.id,
         "package_id": d.id,
         "name": r.name,
@@ -236,8 +251,11 @@ pub fn resource_json(base: &str, d: &Dataset, r: &Resource) -> Value {
         // A workbook has no text encoding: null, and the sheet it was read from instead.
         "encoding": r.table.as_ref().map(|t| t.encoding.clone()).filter(|e| !e.is_empty()),
         "sheet": r.table.as_ref().and_then(|t| t.sheet.clone()),
-        "datastore_fields": fields,
-    })
+    });
+    with_parts(
+        object,
+        [("datastore_fields", fields.map_or(Value::Null, Value::Array))],
+    )
 }
 
 /// A column kind as a CKAN DataStore type.
@@ -305,13 +323,12 @@ pub fn dataset_json(dir: &Directory, d: &Dataset) -> Value {
         .iter()
         .map(|r| resource_json(&dir.base, d, r))
         .collect();
-    json!({
+    let object = json!({
         "id": d.id,
         "name": d.name,
         "title": d.title,
         "notes": d.notes,
         "owner_org": d.owner_org,
-        "organization": organization,
         "private": d.private,
         "state": d.state.as_str(),
         "type": "dataset",
@@ -325,10 +342,6 @@ pub fn dataset_json(dir: &Directory, d: &Dataset) -> Value {
         "maintainer_email": d.maintainer_email,
         "version": d.version,
         "url": d.url,
-        "tags": tags,
-        "groups": groups,
-        "extras": extras,
-        "resources": resources,
         "num_resources": d.resources.len(),
         "num_tags": d.tags.len(),
         "metadata_created": d.metadata_created,
@@ -336,7 +349,17 @@ pub fn dataset_json(dir: &Directory, d: &Dataset) -> Value {
         "creator_user_id": d.creator_user_id,
         "relationships_as_object": [],
         "relationships_as_subject": [],
-    })
+    });
+    with_parts(
+        object,
+        [
+            ("organization", organization),
+            ("tags", Value::Array(tags)),
+            ("groups", Value::Array(groups)),
+            ("extras", Value::Array(extras)),
+            ("resources", Value::Array(resources)),
+        ],
+    )
 }
 
 // ---- reading CKAN input ---------------------------------------------------------------------
