@@ -42,8 +42,9 @@
 //!   since notifications may have been missed. At least one probe per [`LISTENED`] stays as
 //!   a safety net;
 //! - **other processes' writes** on SQLite (a CLI command beside the server): SQLite has no
-//!   notifications, so searches probe at least every [`SQLITE_UNHEARD`] — such a write is
-//!   in this process's searches within that time.
+//!   notifications, so when the last probe is older than [`SQLITE_UNHEARD`] one search probes
+//!   (the others answer from the index meanwhile) — such a write is in this process's
+//!   searches within about that time. The same holds for [`LISTENED`] on PostgreSQL.
 //!
 //! Probes that are needed are shared on PostgreSQL: searches arriving while one is in flight
 //! wait for one sent after they arrived, so under load one round trip serves many.
@@ -248,7 +249,32 @@ struct Known {
     started: AtomicBool,
     /// Probes sent.
     probes: AtomicU64,
+    /// A search is looking because the last probe's time was up.
+    looking: AtomicBool,
     last: Mutex<Option<Probe>>,
+}
+
+/// See [`SearchIndex::currency`].
+enum Currency {
+    Current,
+    Due,
+    Behind,
+}
+
+/// A raised flag, lowered when dropped.
+struct Flag<'a>(&'a AtomicBool);
+
+impl<'a> Flag<'a> {
+    /// Raises `flag` unless it is up already.
+    fn raise(flag: &'a AtomicBool) -> Option<Flag<'a>> {
+        (!flag.swap(true, Ordering::SeqCst)).then_some(Flag(flag))
+    }
+}
+
+impl Drop for Flag<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
 }
 
 /// One `MAX(seq)` probe: `heard` as it was when sent, when sent, what it returned.
@@ -392,9 +418,16 @@ impl SearchIndex {
     /// Brings the index up to the database's latest change (building it on first use), or
     /// returns at once when it knows nothing changed (see the module's documentation).
     pub(crate) async fn refresh(&self, db: &Db) -> Result<()> {
-        if self.known_current(db) {
-            return Ok(());
-        }
+        let _due = match self.currency(db) {
+            Currency::Current => return Ok(()),
+            // Only time says to look: one search looks, the others go on meanwhile (a
+            // change by another process shows within the period either way).
+            Currency::Due => match Flag::raise(&self.known.looking) {
+                Some(flag) => Some(flag),
+                None => return Ok(()),
+            },
+            Currency::Behind => None,
+        };
         self.listen(db);
         let latest = self.latest_seq(db).await?;
         {
@@ -459,23 +492,31 @@ impl SearchIndex {
         self.known.own.fetch_max(seq, Ordering::SeqCst);
     }
 
-    /// Whether the index holds every change it could be asked for without a probe: its last
-    /// probe was recent enough, nothing was heard since, it applied exactly what that probe
-    /// returned, and this process wrote nothing after.
-    fn known_current(&self, db: &Db) -> bool {
+    /// What the index knows of its currency without a probe: current when its last probe was
+    /// recent enough, nothing was heard since, it applied exactly what that probe returned,
+    /// and this process wrote nothing after; only due when all of that holds but the probe's
+    /// time is up.
+    fn currency(&self, db: &Db) -> Currency {
         let trust = match db {
             Db::Sqlite(_) => SQLITE_UNHEARD,
             Db::Postgres(_) if self.known.listening.load(Ordering::SeqCst) => LISTENED,
-            Db::Postgres(_) => return false,
+            Db::Postgres(_) => return Currency::Behind,
         };
         let Some(probe) = *lock(&self.known.last) else {
-            return false;
+            return Currency::Behind;
         };
-        if probe.heard != self.known.heard.load(Ordering::SeqCst) || probe.sent.elapsed() >= trust {
-            return false;
+        if probe.heard != self.known.heard.load(Ordering::SeqCst) {
+            return Currency::Behind;
         }
         let i = read_lock(&self.index);
-        i.built && i.seq == probe.seq && self.known.own.load(Ordering::SeqCst) <= i.seq
+        if !(i.built && i.seq == probe.seq && self.known.own.load(Ordering::SeqCst) <= i.seq) {
+            return Currency::Behind;
+        }
+        if probe.sent.elapsed() >= trust {
+            Currency::Due
+        } else {
+            Currency::Current
+        }
     }
 
     /// Asks the database for `MAX(seq)` and remembers the answer with what was heard before.

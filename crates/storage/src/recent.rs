@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 /// organisations, the catalog's groups), read once and reused for up to `fresh`. The process's
 /// own writes [`clear`](Recent::clear) it, so they show at once; other processes' writes show
 /// within `fresh`. A read that began before a clear is returned to its caller but not kept,
-/// since it may predate the write.
+/// since it may predate the write. When the kept value is merely old, one caller reads it
+/// again while the others go on with the old one (no burst of identical reads each period).
 #[derive(Debug)]
 pub struct Recent<T> {
     fresh: Duration,
@@ -20,6 +21,8 @@ struct Slot<T> {
     /// When the kept value's read began, and the value.
     value: Option<(Instant, Arc<T>)>,
     cleared: Option<Instant>,
+    /// A caller is reading a value to replace an old one.
+    reading: bool,
 }
 
 impl<T> Recent<T> {
@@ -29,6 +32,7 @@ impl<T> Recent<T> {
             state: Mutex::new(Slot {
                 value: None,
                 cleared: None,
+                reading: false,
             }),
         }
     }
@@ -43,11 +47,19 @@ impl<T> Recent<T> {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        if let Some((at, v)) = &self.lock().value
-            && at.elapsed() < self.fresh
-        {
-            return Ok(v.clone());
-        }
+        let _replacing = {
+            let mut slot = self.lock();
+            match &slot.value {
+                Some((at, v)) if at.elapsed() < self.fresh => return Ok(v.clone()),
+                Some((_, v)) if slot.reading => return Ok(v.clone()),
+                Some(_) => {
+                    slot.reading = true;
+                    // Lowered however the read ends (also if the caller is dropped).
+                    Some(Reading(self))
+                }
+                None => None,
+            }
+        };
         let began = Instant::now();
         let v = Arc::new(load().await?);
         let mut slot = self.lock();
@@ -63,6 +75,15 @@ impl<T> Recent<T> {
         let mut slot = self.lock();
         slot.value = None;
         slot.cleared = Some(Instant::now());
+    }
+}
+
+/// A read replacing an old value is under way (see [`Recent::get`]).
+struct Reading<'a, T>(&'a Recent<T>);
+
+impl<T> Drop for Reading<'_, T> {
+    fn drop(&mut self) {
+        self.0.lock().reading = false;
     }
 }
 
@@ -92,6 +113,30 @@ mod tests {
         let failed: Result<std::sync::Arc<u32>, &str> = r.get(|| async { Err("down") }).await;
         assert_eq!(failed.unwrap_err(), "down");
         assert_eq!(read(&r, 4).await, 4);
+    }
+
+    /// While one caller reads a replacement for an old value, the others get the old one; a
+    /// caller dropped mid-read leaves the next one to read.
+    #[tokio::test]
+    async fn one_caller_replaces_an_old_value() {
+        let r = Recent::new(Duration::ZERO);
+        assert_eq!(read(&r, 1).await, 1);
+        let got = r
+            .get(|| async {
+                assert_eq!(read(&r, 2).await, 1, "the old value meanwhile");
+                Ok::<_, ()>(3)
+            })
+            .await
+            .unwrap();
+        assert_eq!(*got, 3);
+        let stuck = r.get(std::future::pending::<Result<u32, ()>>);
+        let timed_out = tokio::time::timeout(Duration::from_millis(5), stuck).await;
+        assert!(timed_out.is_err());
+        assert_eq!(
+            read(&r, 4).await,
+            4,
+            "the dropped read no longer blocks reading"
+        );
     }
 
     /// A read that began before a clear (a write committed meanwhile) is not kept.
