@@ -499,7 +499,7 @@ async fn concurrent(catalog: &Catalog) {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(10.0);
-    let probes = catalog.search_index_stats().await.unwrap().probes;
+    let before = catalog.search_index_stats().await.unwrap();
     let deadline = Instant::now() + Duration::from_secs_f64(secs);
     let t = Instant::now();
     let mut handles = Vec::new();
@@ -533,14 +533,15 @@ async fn concurrent(catalog: &Catalog) {
     let wall = t.elapsed();
     let stats = catalog.search_index_stats().await.unwrap();
     println!(
-        "  {clients} concurrent clients, Japanese queries rows=10 + 6 facets: {} requests in {:.1} s = {:.0} req/s, p50 {} p99 {}; {} change-log probes{}",
+        "  {clients} concurrent clients, Japanese queries rows=10 + 6 facets: {} requests in {:.1} s = {:.0} req/s, p50 {} p99 {}; {} change-log probes{}, {} datasets read for pages",
         all.len(),
         wall.as_secs_f64(),
         all.len() as f64 / wall.as_secs_f64(),
         ms(percentile(all.clone(), 0.5)),
         ms(percentile(all, 0.99)),
-        stats.probes - probes,
-        if stats.listening { " (listening)" } else { "" }
+        stats.probes - before.probes,
+        if stats.listening { " (listening)" } else { "" },
+        stats.page_loads - before.page_loads
     );
 }
 

@@ -249,6 +249,8 @@ struct Known {
     started: AtomicBool,
     /// Probes sent.
     probes: AtomicU64,
+    /// Datasets loaded from the database for pages (not found in the page cache).
+    loaded: AtomicU64,
     /// A search is looking because the last probe's time was up.
     looking: AtomicBool,
     last: Mutex<Option<Probe>>,
@@ -328,6 +330,8 @@ pub struct SearchIndexStats {
     pub probes: u64,
     /// The PostgreSQL change listener is connected (always false on SQLite).
     pub listening: bool,
+    /// Datasets read from the database for result pages (the others came from the cache).
+    pub page_loads: u64,
 }
 
 /// What a query computed: the total, the facets, the page's dataset ids.
@@ -596,6 +600,9 @@ impl SearchIndex {
             .map(|((_, _, id), _)| id.clone())
             .collect();
         if !missing.is_empty() {
+            self.known
+                .loaded
+                .fetch_add(missing.len() as u64, Ordering::Relaxed);
             let loaded = load(missing).await?;
             let by_id: HashMap<String, Arc<Dataset>> = loaded
                 .into_iter()
@@ -637,6 +644,7 @@ impl SearchIndex {
         SearchIndexStats {
             probes: self.known.probes.load(Ordering::SeqCst),
             listening: self.known.listening.load(Ordering::SeqCst),
+            page_loads: self.known.loaded.load(Ordering::Relaxed),
             ..read_lock(&self.index).stats()
         }
     }
@@ -732,7 +740,10 @@ async fn load_rows(db: &Db, ids: Option<&[String]>) -> Result<Rows> {
         } else {
             (String::new(), String::new())
         };
-        let sql = format!("{DATASET_SQL}{dw}");
+        // Docs are numbered in this order: oldest first on both databases, which the page
+        // heap relies on (see `keep_first`) and which keeps an index's layout the same
+        // whichever database it was read from.
+        let sql = format!("{DATASET_SQL}{dw} ORDER BY metadata_created, id");
         let ds: Vec<DatasetRow> = with_db!(db, |p| {
             let mut q = sqlx::query_as(AssertSqlSafe(sql));
             for id in chunk {
