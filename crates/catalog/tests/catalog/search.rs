@@ -73,6 +73,22 @@ async fn search_until(c: &ydx_catalog::Catalog, text: &str, want: &[&str]) -> st
     }
 }
 
+/// Gives the seeded bear dataset a new title and no tags (so クマ no longer finds it), through
+/// `c` (this process or another on the same database).
+async fn retitle_bears(env: &Env, c: &ydx_catalog::Catalog, title: &str) {
+    c.patch_dataset(
+        &env.yamaguchi,
+        "bears",
+        ydx_catalog::DatasetPatch {
+            title: Some(title.into()),
+            tags: Some(Vec::new()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+}
+
 async fn q(env: &Env, q: &str) -> Vec<String> {
     names(
         &env.catalog
@@ -572,18 +588,7 @@ async fn index_follows_writes_of_other_processes() {
         let (other, _dir) = crate::other_process(&env.catalog);
         seed(&env).await;
         search_until(&other, "クマ", &["bears"]).await;
-        env.catalog
-            .patch_dataset(
-                &env.yamaguchi,
-                "bears",
-                ydx_catalog::DatasetPatch {
-                    title: Some("イノシシ出没情報".into()),
-                    tags: Some(Vec::new()),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
+        retitle_bears(&env, &env.catalog, "イノシシ出没情報").await;
         assert_eq!(search(&env.catalog, "イノシシ").await, vec!["bears"]);
         search_until(&other, "クマ", &[]).await;
         assert_eq!(search(&other, "イノシシ").await, vec!["bears"]);
@@ -610,18 +615,7 @@ async fn pruned_change_log_never_leaves_an_index_stale() {
         search_until(&other, "クマ", &["bears"]).await;
         // Changes `other` has not seen, then everything but the newest row pruned.
         for title in ["イノシシ出没情報", "サル出没情報"] {
-            env.catalog
-                .patch_dataset(
-                    &env.yamaguchi,
-                    "bears",
-                    ydx_catalog::DatasetPatch {
-                        title: Some(title.into()),
-                        tags: Some(Vec::new()),
-                        ..Default::default()
-                    },
-                )
-                .await
-                .unwrap();
+            retitle_bears(&env, &env.catalog, title).await;
         }
         env.catalog
             .create_dataset(&env.yamaguchi, fields("boar", "イノシシ捕獲数"))
@@ -758,17 +752,7 @@ async fn searches_probe_only_when_a_change_may_be_missed() {
         assert!(sent < 10, "{}: 50 searches sent {sent} probes", env.backend);
         // This process's write: the next search probes and has it.
         let before = probes().await;
-        c.patch_dataset(
-            &env.yamaguchi,
-            "bears",
-            ydx_catalog::DatasetPatch {
-                title: Some("イノシシ出没情報".into()),
-                tags: Some(Vec::new()),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+        retitle_bears(&env, c, "イノシシ出没情報").await;
         assert_eq!(search(c, "イノシシ").await, vec!["bears"]);
         assert!(probes().await > before, "{}", env.backend);
         // Another process's write: heard (PostgreSQL: sooner than the safety-net probe, so
