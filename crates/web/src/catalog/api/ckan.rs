@@ -575,9 +575,7 @@ impl Ctx<'_> {
             .or_else(|| p.non_empty("name_or_id"))
             .ok_or_else(|| CkanError::missing("id"))?;
         let d = self.catalog.show(self.viewer, &id).await?;
-        let dir = wire::Directory::for_datasets(self.state, self.catalog, &[&d])
-            .await
-            .map_err(CkanError::Internal)?;
+        let dir = self.directory().await?;
         let mut out = wire::dataset_json(&dir, &d);
         // CKAN's tracking: page views in all and in the recent window (ours: 30 days).
         if p.bool("include_tracking")?.unwrap_or(false)

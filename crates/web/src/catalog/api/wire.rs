@@ -45,7 +45,8 @@ pub fn with_parts(
 }
 
 /// What turning datasets into JSON needs besides the datasets: organisations and groups by
-/// id, and the public URL. Loaded once per request.
+/// id, and the public URL. Built once per request from the lists the accounts and catalog
+/// engines keep (re-read at most once a second), so it costs no query.
 pub struct Directory {
     pub base: String,
     pub orgs: HashMap<String, Organization>,
@@ -69,40 +70,6 @@ impl Directory {
             .into_iter()
             .map(|g| (g.name.clone(), g))
             .collect();
-        Ok(Directory {
-            base: super::base_url(state).to_string(),
-            orgs,
-            groups,
-        })
-    }
-
-    /// Only the organisations and groups `datasets` refer to: what one dataset's JSON needs,
-    /// without reading every organisation on each request.
-    pub async fn for_datasets(
-        state: &AppState,
-        catalog: &Catalog,
-        datasets: &[&ydx_catalog::Dataset],
-    ) -> Result<Directory, String> {
-        let mut orgs = HashMap::new();
-        let mut groups = HashMap::new();
-        for d in datasets {
-            if !orgs.contains_key(&d.owner_org)
-                && let Some(o) = state
-                    .accounts
-                    .org(&d.owner_org)
-                    .await
-                    .map_err(|e| e.to_string())?
-            {
-                orgs.insert(o.id.clone(), o);
-            }
-            for g in &d.groups {
-                if !groups.contains_key(g)
-                    && let Some(group) = catalog.group(g).await.map_err(|e| e.to_string())?
-                {
-                    groups.insert(group.name.clone(), group);
-                }
-            }
-        }
         Ok(Directory {
             base: super::base_url(state).to_string(),
             orgs,
