@@ -115,6 +115,24 @@ async fn post_multipart(
 }
 
 /// Signs in and returns the cookies and the CSRF token of the page at `uri`.
+/// Uploads `file` through the form to standard dataset `name` as Hagi staff, who are sent to
+/// its validation page: (cookies, CSRF token, that page's path, its body).
+async fn upload_standard(
+    app: &TestApp,
+    name: &str,
+    file: (&str, &[u8]),
+) -> (String, String, String, String) {
+    let form = format!("/dataset/{name}/resource/new");
+    let (cookies, csrf) = signed_in(app, HAGI_STAFF, &form).await;
+    let (s, _, res) = post_multipart(app, &form, &cookies, &[("_csrf", &csrf)], Some(file)).await;
+    assert_eq!(s, 303);
+    let validate = res.headers()["location"].to_str().unwrap().to_string();
+    assert!(validate.ends_with("/validate"));
+    let (s, body, _) = app.get_with(&validate, &[("cookie", &cookies)]).await;
+    assert_eq!(s, 200);
+    (cookies, csrf, validate, body)
+}
+
 async fn signed_in(app: &TestApp, email: &str, uri: &str) -> (String, String) {
     let cookies = app.sign_in(email).await;
     let (s, html, _) = app.get_with(uri, &[("cookie", &cookies)]).await;
@@ -495,20 +513,8 @@ async fn standard_dataset_upload_offers_repairs_and_applies_only_accepted_ones()
     let csv = "全国地方公共団体コード,ID,地方公共団体名,名称,所在地_連結表記,緯度,経度,設置位置\n\
                352047,3520470001,萩市,萩市役所,山口県萩市大字江向510番地,34.408,131.399,1階玄関\n";
     let (bytes, _, _) = encoding_rs::SHIFT_JIS.encode(csv);
-    let (cookies, csrf) = signed_in(&app, HAGI_STAFF, "/dataset/hagi-aed-std/resource/new").await;
-    let (s, _, res) = post_multipart(
-        &app,
-        "/dataset/hagi-aed-std/resource/new",
-        &cookies,
-        &[("_csrf", &csrf)],
-        Some(("aed.csv", &bytes)),
-    )
-    .await;
-    assert_eq!(s, 303);
-    let validate = res.headers()["location"].to_str().unwrap().to_string();
-    assert!(validate.ends_with("/validate"));
-    let (s, body, _) = app.get_with(&validate, &[("cookie", &cookies)]).await;
-    assert_eq!(s, 200);
+    let (cookies, csrf, validate, body) =
+        upload_standard(&app, "hagi-aed-std", ("aed.csv", &bytes)).await;
     assert!(
         body.contains("name=\"repair\" value=\"encoding\""),
         "{body}"
@@ -878,20 +884,7 @@ async fn xlsx_series_latest_download_and_standard_check() {
         }
     }
     let bytes = wb.save_to_buffer().unwrap();
-    let (cookies, csrf) = signed_in(&app, HAGI_STAFF, "/dataset/hagi-aed-xlsx/resource/new").await;
-    let (s, _, res) = post_multipart(
-        &app,
-        "/dataset/hagi-aed-xlsx/resource/new",
-        &cookies,
-        &[("_csrf", &csrf)],
-        Some(("aed.xlsx", &bytes)),
-    )
-    .await;
-    assert_eq!(s, 303);
-    let validate = res.headers()["location"].to_str().unwrap().to_string();
-    assert!(validate.ends_with("/validate"));
-    let (s, body, _) = app.get_with(&validate, &[("cookie", &cookies)]).await;
-    assert_eq!(s, 200);
+    let (_, _, _, body) = upload_standard(&app, "hagi-aed-xlsx", ("aed.xlsx", &bytes)).await;
     // 352048 has the wrong check digit (萩市 is 352047), on worksheet row 2.
     assert!(body.contains("352048"), "{body}");
     assert!(
