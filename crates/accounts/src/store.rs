@@ -236,12 +236,18 @@ impl Accounts {
     /// All organisations, or those of one kind, ordered for display (municipalities by code).
     /// Reads them at most once per [`ORGS_FRESH`] (and after this process adds one).
     pub async fn orgs(&self, kind: Option<OrgKind>) -> Result<Vec<Organization>> {
-        let all = self.orgs.get(|| self.read_orgs()).await?;
+        let all = self.org_list().await?;
         Ok(all
             .iter()
             .filter(|o| kind.is_none_or(|k| o.kind == k))
             .cloned()
             .collect())
+    }
+
+    /// Every organisation as [`Accounts::orgs`] orders them, shared rather than copied (for
+    /// callers that only look some up).
+    pub async fn org_list(&self) -> Result<Arc<Vec<Organization>>> {
+        self.orgs.get(|| self.read_orgs()).await
     }
 
     async fn read_orgs(&self) -> Result<Vec<Organization>> {

@@ -883,12 +883,15 @@ impl Catalog {
         }))
     }
 
-    /// All groups by name.
     /// Every group, by name. Read at most once per [`GROUPS_FRESH`] (and after this process
     /// adds one).
     pub async fn group_list(&self) -> Result<Vec<Group>> {
-        let groups = self.groups.get(|| self.read_groups()).await?;
-        Ok(groups.as_ref().clone())
+        Ok(self.shared_groups().await?.as_ref().clone())
+    }
+
+    /// [`Catalog::group_list`] shared rather than copied (for callers that only look some up).
+    pub async fn shared_groups(&self) -> Result<Arc<Vec<Group>>> {
+        self.groups.get(|| self.read_groups()).await
     }
 
     async fn read_groups(&self) -> Result<Vec<Group>> {

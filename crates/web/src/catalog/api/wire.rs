@@ -6,7 +6,7 @@
 //! `temporal_end`, `frequency`, `standard` and `series`. They are accepted back as extras or
 //! as top-level keys (ckanext-scheming style).
 
-use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 use ydx_accounts::{OrgKind, Organization};
@@ -49,27 +49,14 @@ pub fn with_parts(
 /// engines keep (re-read at most once a second), so it costs no query.
 pub struct Directory {
     pub base: String,
-    pub orgs: HashMap<String, Organization>,
-    pub groups: HashMap<String, Group>,
+    orgs: Arc<Vec<Organization>>,
+    groups: Arc<Vec<Group>>,
 }
 
 impl Directory {
     pub async fn load(state: &AppState, catalog: &Catalog) -> Result<Directory, String> {
-        let orgs = state
-            .accounts
-            .orgs(None)
-            .await
-            .map_err(|e| e.to_string())?
-            .into_iter()
-            .map(|o| (o.id.clone(), o))
-            .collect();
-        let groups = catalog
-            .group_list()
-            .await
-            .map_err(|e| e.to_string())?
-            .into_iter()
-            .map(|g| (g.name.clone(), g))
-            .collect();
+        let orgs = state.accounts.org_list().await.map_err(|e| e.to_string())?;
+        let groups = catalog.shared_groups().await.map_err(|e| e.to_string())?;
         Ok(Directory {
             base: super::base_url(state).to_string(),
             orgs,
@@ -77,15 +64,21 @@ impl Directory {
         })
     }
 
+    pub fn org(&self, id: &str) -> Option<&Organization> {
+        self.orgs.iter().find(|o| o.id == id)
+    }
+
+    pub fn group(&self, name: &str) -> Option<&Group> {
+        self.groups.iter().find(|g| g.name == name)
+    }
+
     pub fn org_title(&self, id: &str) -> String {
-        self.orgs
-            .get(id)
+        self.org(id)
             .map_or_else(|| id.to_string(), |o| o.name_ja.clone())
     }
 
     pub fn group_title(&self, name: &str) -> String {
-        self.groups
-            .get(name)
+        self.group(name)
             .map_or_else(|| name.to_string(), |g| g.title_ja.clone())
     }
 }
@@ -237,7 +230,7 @@ pub fn datastore_type(kind: &str) -> &'static str {
 }
 
 pub fn dataset_json(dir: &Directory, d: &Dataset) -> Value {
-    let org = dir.orgs.get(&d.owner_org);
+    let org = dir.org(&d.owner_org);
     let organization = match org {
         Some(o) => org_json(o, None),
         None => json!({"id": d.owner_org, "name": d.owner_org, "title": d.owner_org}),
@@ -254,7 +247,7 @@ pub fn dataset_json(dir: &Directory, d: &Dataset) -> Value {
         .map(|g| {
             let title = dir.group_title(g);
             json!({"id": g, "name": g, "title": title, "display_name": title,
-                   "description": dir.groups.get(g).map(|x| x.description.clone()).unwrap_or_default(),
+                   "description": dir.group(g).map(|x| x.description.clone()).unwrap_or_default(),
                    "image_display_url": ""})
         })
         .collect();
