@@ -221,7 +221,7 @@ pub fn standard_uri(base_url: &str, standard_id: &str) -> String {
 pub fn catalog_document(
     info: &CatalogInfo,
     orgs: &OrgDirectory,
-    datasets: &[Dataset],
+    datasets: &[impl std::borrow::Borrow<Dataset>],
     paging: Paging,
     format: RdfFormat,
 ) -> String {
@@ -248,7 +248,12 @@ pub fn catalog_document(
     g.add(&publisher, "rdf:type", iri_of("foaf:Agent"));
     g.add(&publisher, "foaf:name", lang(&info.publisher_ja, "ja"));
     g.add(&publisher, "foaf:name", lang(&info.publisher_en, "en"));
-    if let Some(modified) = datasets.iter().map(|d| &d.metadata_modified).max() {
+    let datasets = datasets.iter().map(std::borrow::Borrow::borrow);
+    if let Some(modified) = datasets
+        .clone()
+        .map(|d: &Dataset| &d.metadata_modified)
+        .max()
+    {
         add_date(&mut g, &catalog, "dct:modified", modified);
     }
     g.add(
@@ -1244,7 +1249,7 @@ mod tests {
             catalog_document(
                 &info,
                 &orgs(),
-                &[],
+                &[] as &[Dataset],
                 Paging {
                     page,
                     per_page: 3,
@@ -1277,7 +1282,7 @@ mod tests {
         let xml = catalog_document(
             &info,
             &orgs(),
-            &[],
+            &[] as &[Dataset],
             Paging {
                 page: 2,
                 per_page: 3,

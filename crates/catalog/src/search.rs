@@ -16,6 +16,7 @@
 //! datasets in five IN queries.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use sqlx::AssertSqlSafe;
@@ -247,8 +248,8 @@ pub struct FacetValue {
 pub struct SearchResult {
     /// Datasets matching, over all pages.
     pub count: i64,
-    /// This page, complete with resources.
-    pub datasets: Vec<Dataset>,
+    /// This page, complete with resources (shared with the search index's cache).
+    pub datasets: Vec<Arc<Dataset>>,
     /// Per requested facet field name, values with their counts over all matching datasets.
     pub facets: BTreeMap<String, Vec<FacetValue>>,
 }
@@ -510,7 +511,7 @@ impl Catalog {
         let datasets = self.load(&ids).await?;
         Ok(SearchResult {
             count,
-            datasets,
+            datasets: datasets.into_iter().map(Arc::new).collect(),
             facets,
         })
     }

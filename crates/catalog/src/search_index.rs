@@ -579,7 +579,7 @@ impl SearchIndex {
         &self,
         page: &[(u32, u64, String)],
         load: F,
-    ) -> Result<Vec<Dataset>>
+    ) -> Result<Vec<Arc<Dataset>>>
     where
         F: FnOnce(Vec<String>) -> Fut,
         Fut: std::future::Future<Output = Result<Vec<Dataset>>>,
@@ -633,11 +633,7 @@ impl SearchIndex {
                 }
             }
         }
-        Ok(found
-            .into_iter()
-            .flatten()
-            .map(|d| Dataset::clone(&d))
-            .collect())
+        Ok(found.into_iter().flatten().collect())
     }
 
     pub(crate) fn stats(&self) -> SearchIndexStats {

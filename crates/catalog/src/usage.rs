@@ -13,7 +13,7 @@
 //! Only counts are kept: no visitor, address, session or user agent is stored.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -254,7 +254,7 @@ impl Catalog {
         &self,
         viewer: Option<&Principal>,
         limit: usize,
-    ) -> Result<Vec<(Dataset, RecentUse)>> {
+    ) -> Result<Vec<(Arc<Dataset>, RecentUse)>> {
         let since = recent_since();
         // Enough candidates that private or deleted ones among them rarely leave the list short.
         let candidates = limit * 4 + 20;

@@ -43,7 +43,7 @@ async fn counts_rank_and_survive_flushes() {
             c.count_download(&secret.id);
         }
 
-        let names = |list: &[(ydx_catalog::Dataset, RecentUse)]| {
+        let names = |list: &[(std::sync::Arc<ydx_catalog::Dataset>, RecentUse)]| {
             list.iter().map(|(d, _)| d.name.clone()).collect::<Vec<_>>()
         };
         // Pending counts are read before any flush; downloads rank before views.

@@ -14,6 +14,8 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde::ser::{SerializeStruct, Serializer};
 use serde_json::{Map, Value, json};
 use ydx_accounts::Principal;
 use ydx_catalog::search::MAX_ROWS;
@@ -197,12 +199,33 @@ fn help_url(state: &AppState, action: &str) -> String {
     )
 }
 
-fn envelope(help: String, result: Result<Value, CkanError>) -> Response {
+/// What an action answers: a value, or its JSON already written.
+enum Answer {
+    Value(Value),
+    Written(Vec<u8>),
+}
+
+fn envelope(help: String, result: Result<Answer, CkanError>) -> Response {
     let (status, body) = match result {
-        Ok(result) => (
+        Ok(Answer::Value(result)) => (
             StatusCode::OK,
             wire::with_parts(json!({"help": help, "success": true}), [("result", result)]),
         ),
+        Ok(Answer::Written(result)) => {
+            let help = Value::String(help).to_string();
+            let mut body = Vec::with_capacity(result.len() + help.len() + 40);
+            body.extend_from_slice(b"{\"help\":");
+            body.extend_from_slice(help.as_bytes());
+            body.extend_from_slice(b",\"success\":true,\"result\":");
+            body.extend_from_slice(&result);
+            body.push(b'}');
+            return (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/json")],
+                body,
+            )
+                .into_response();
+        }
         Err(CkanError::BadRequest(m)) => {
             return (StatusCode::BAD_REQUEST, axum::Json(json!(m))).into_response();
         }
@@ -472,9 +495,9 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    async fn run(&self, action: &str, p: Params) -> Result<Value, CkanError> {
-        match action {
-            "package_search" => self.package_search(&p).await,
+    async fn run(&self, action: &str, p: Params) -> Result<Answer, CkanError> {
+        let value = match action {
+            "package_search" => return self.package_search(&p).await,
             "package_show" => self.package_show(&p).await,
             "package_list" => self.package_list(&p).await,
             "current_package_list_with_resources" => self.current_packages(&p).await,
@@ -498,7 +521,8 @@ impl Ctx<'_> {
             other => Err(CkanError::BadRequest(format!(
                 "Bad request - Action name not known: {other}"
             ))),
-        }
+        };
+        value.map(Answer::Value)
     }
 
     async fn directory(&self) -> Result<Directory, CkanError> {
@@ -518,9 +542,9 @@ impl Ctx<'_> {
 
     // ---- reads ------------------------------------------------------------------------
 
-    async fn package_search(&self, p: &Params) -> Result<Value, CkanError> {
-        let query = search_query(p)?;
-        let (query, nothing) = query;
+    /// Written straight from the records (see [`SearchAnswer`]): the busiest action.
+    async fn package_search(&self, p: &Params) -> Result<Answer, CkanError> {
+        let (query, nothing) = search_query(p)?;
         let dir = self.directory().await?;
         let result = if nothing {
             None
@@ -531,42 +555,19 @@ impl Ctx<'_> {
             Some(r) => (r.count, r.datasets, r.facets),
             None => (0, Vec::new(), Default::default()),
         };
-        let mut facets_out = Map::new();
-        let mut search_facets = Map::new();
-        for field in &query.facet_fields {
-            let name = field.as_str();
-            let values = facets.get(name).cloned().unwrap_or_default();
-            let mut counts = Map::new();
-            let mut items = Vec::new();
-            for v in values {
-                counts.insert(v.value.clone(), json!(v.count));
-                items.push(json!({
-                    "name": v.value,
-                    "display_name": facet_label(&dir, *field, &v.value),
-                    "count": v.count,
-                }));
-            }
-            facets_out.insert(name.into(), Value::Object(counts));
-            search_facets.insert(
-                name.into(),
-                wire::with_parts(json!({"title": name}), [("items", Value::Array(items))]),
-            );
-        }
-        let results = datasets
-            .iter()
-            .map(|d| wire::dataset_json(&dir, d))
-            .collect();
-        Ok(wire::with_parts(
-            json!({
-                "count": count,
-                "sort": p.str("sort").unwrap_or_else(|| "score desc, metadata_modified desc".into()),
-            }),
-            [
-                ("facets", Value::Object(facets_out)),
-                ("search_facets", Value::Object(search_facets)),
-                ("results", Value::Array(results)),
-            ],
-        ))
+        let answer = SearchAnswer {
+            dir: &dir,
+            count,
+            sort: p
+                .str("sort")
+                .unwrap_or_else(|| "score desc, metadata_modified desc".into()),
+            fields: &query.facet_fields,
+            facets: &facets,
+            datasets: &datasets,
+        };
+        serde_json::to_vec(&answer)
+            .map(Answer::Written)
+            .map_err(CkanError::internal)
     }
 
     async fn package_show(&self, p: &Params) -> Result<Value, CkanError> {
@@ -1177,6 +1178,99 @@ pub(super) fn facet_label(dir: &Directory, field: FacetField, value: &str) -> St
             ydx_catalog::license(value).map_or_else(|| value.to_string(), |l| l.title_ja.into())
         }
         FacetField::Tags | FacetField::ResFormat => value.to_string(),
+    }
+}
+
+/// `package_search`'s result, written from the search's records: the counts per facet value,
+/// the same as CKAN's `search_facets` items with labels, and the page of datasets.
+struct SearchAnswer<'a> {
+    dir: &'a Directory,
+    count: i64,
+    sort: String,
+    /// The facet fields asked for, in order; a field asked for twice is answered once.
+    fields: &'a [FacetField],
+    facets: &'a std::collections::BTreeMap<String, Vec<ydx_catalog::FacetValue>>,
+    datasets: &'a [std::sync::Arc<ydx_catalog::Dataset>],
+}
+
+impl SearchAnswer<'_> {
+    fn fields(&self) -> impl Iterator<Item = (FacetField, &[ydx_catalog::FacetValue])> + '_ {
+        self.fields
+            .iter()
+            .enumerate()
+            .filter(|(i, f)| !self.fields[..*i].contains(f))
+            .map(|(_, f)| {
+                let values = self.facets.get(f.as_str()).map_or(&[][..], Vec::as_slice);
+                (*f, values)
+            })
+    }
+}
+
+impl Serialize for SearchAnswer<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        struct Counts<'a>(&'a [ydx_catalog::FacetValue]);
+        impl Serialize for Counts<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_map(self.0.iter().map(|v| (&v.value, v.count)))
+            }
+        }
+        struct Facets<'a>(&'a SearchAnswer<'a>);
+        impl Serialize for Facets<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_map(self.0.fields().map(|(f, v)| (f.as_str(), Counts(v))))
+            }
+        }
+        #[derive(Serialize)]
+        struct Item<'a> {
+            name: &'a str,
+            display_name: String,
+            count: i64,
+        }
+        struct Items<'a>(&'a Directory, FacetField, &'a [ydx_catalog::FacetValue]);
+        impl Serialize for Items<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let Items(dir, field, values) = *self;
+                s.collect_seq(values.iter().map(|v| Item {
+                    name: &v.value,
+                    display_name: facet_label(dir, field, &v.value),
+                    count: v.count,
+                }))
+            }
+        }
+        #[derive(Serialize)]
+        struct SearchFacet<'a> {
+            title: &'static str,
+            items: Items<'a>,
+        }
+        struct SearchFacets<'a>(&'a SearchAnswer<'a>);
+        impl Serialize for SearchFacets<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let dir = self.0.dir;
+                s.collect_map(self.0.fields().map(|(f, v)| {
+                    let facet = SearchFacet {
+                        title: f.as_str(),
+                        items: Items(dir, f, v),
+                    };
+                    (f.as_str(), facet)
+                }))
+            }
+        }
+        struct Results<'a>(&'a Directory, &'a [std::sync::Arc<ydx_catalog::Dataset>]);
+        impl Serialize for Results<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_seq(self.1.iter().map(|d| wire::DatasetJson {
+                    dir: self.0,
+                    dataset: d,
+                }))
+            }
+        }
+        let mut m = s.serialize_struct("SearchResult", 5)?;
+        m.serialize_field("count", &self.count)?;
+        m.serialize_field("sort", &self.sort)?;
+        m.serialize_field("facets", &Facets(self))?;
+        m.serialize_field("search_facets", &SearchFacets(self))?;
+        m.serialize_field("results", &Results(self.dir, self.datasets))?;
+        m.end()
     }
 }
 

@@ -8,6 +8,8 @@
 
 use std::sync::Arc;
 
+use serde::Serialize;
+use serde::ser::{SerializeStruct, Serializer};
 use serde_json::{Map, Value, json};
 use ydx_accounts::{OrgKind, Organization};
 use ydx_catalog::{
@@ -91,28 +93,40 @@ pub fn publishes(org: &Organization, package_count: i64) -> bool {
     ) || package_count > 0
 }
 
+/// An organisation as CKAN shows it, serialized straight from the record.
+pub struct OrgJson<'a> {
+    pub org: &'a Organization,
+    pub package_count: Option<i64>,
+}
+
+impl Serialize for OrgJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let o = self.org;
+        let mut m = s.serialize_struct("Organization", 15)?;
+        m.serialize_field("id", &o.id)?;
+        m.serialize_field("name", &o.id)?;
+        m.serialize_field("title", &o.name_ja)?;
+        m.serialize_field("display_name", &o.name_ja)?;
+        m.serialize_field("title_en", &o.name_en)?;
+        m.serialize_field("description", &o.description)?;
+        m.serialize_field("image_url", "")?;
+        m.serialize_field("image_display_url", "")?;
+        m.serialize_field("created", &o.created_at)?;
+        m.serialize_field("type", "organization")?;
+        m.serialize_field("is_organization", &true)?;
+        m.serialize_field("state", "active")?;
+        m.serialize_field("approval_status", "approved")?;
+        m.serialize_field("municipality_code", &o.municipality_code)?;
+        if let Some(n) = self.package_count {
+            m.serialize_field("package_count", &n)?;
+        }
+        m.end()
+    }
+}
+
 /// An organisation as CKAN shows it.
 pub fn org_json(org: &Organization, package_count: Option<i64>) -> Value {
-    let mut v = json!({
-        "id": org.id,
-        "name": org.id,
-        "title": org.name_ja,
-        "display_name": org.name_ja,
-        "title_en": org.name_en,
-        "description": org.description,
-        "image_url": "",
-        "image_display_url": "",
-        "created": org.created_at,
-        "type": "organization",
-        "is_organization": true,
-        "state": "active",
-        "approval_status": "approved",
-        "municipality_code": org.municipality_code,
-    });
-    if let (Some(n), Some(m)) = (package_count, v.as_object_mut()) {
-        m.insert("package_count".into(), json!(n));
-    }
-    v
+    to_value(OrgJson { org, package_count })
 }
 
 /// A group as CKAN shows it.
@@ -135,6 +149,12 @@ pub fn group_json(g: &Group, package_count: Option<i64>) -> Value {
         m.insert("package_count".into(), json!(n));
     }
     v
+}
+
+/// A value built by one of this module's serializers. They write only strings, numbers,
+/// booleans, nulls, sequences and maps with string keys, which `to_value` cannot refuse.
+fn to_value(v: impl Serialize) -> Value {
+    serde_json::to_value(v).expect("CKAN shapes have string keys only")
 }
 
 /// The file name offered in a download URL: the resource's name with the format's extension.
@@ -178,46 +198,6 @@ pub fn datastore_active(r: &Resource) -> bool {
     r.table.is_some() && r.url_type == "upload"
 }
 
-pub fn resource_json(base: &str, d: &Dataset, r: &Resource) -> Value {
-    let fields: Option<Vec<Value>> = r.table.as_ref().map(|t| {
-        t.columns
-            .iter()
-            .map(|c| json!({"id": c.name, "type": datastore_type(&c.kind)}))
-            .collect()
-    });
-    let object = json!({
-        "id": r.id,
-        "package_id": d.id,
-        "name": r.name,
-        "description": r.description,
-        "format": r.format,
-        "mimetype": if r.mimetype.is_empty() { Value::Null } else { json!(r.mimetype) },
-        "mimetype_inner": null,
-        "url": resource_url(base, d, r),
-        "url_type": if r.url_type.is_empty() { Value::Null } else { json!(r.url_type) },
-        "size": r.size,
-        "hash": r.hash,
-        "position": r.position,
-        "created": r.created,
-        "last_modified": r.last_modified,
-        "metadata_modified": r.last_modified,
-        "state": "active",
-        "cache_url": null,
-        "resource_type": null,
-        "datastore_active": datastore_active(r),
-        "period": r.period,
-        "version": r.version,
-        "row_count": r.table.as_ref().map(|t| t.row_count),
-        // A workbook has no text encoding: null, and the sheet it was read from instead.
-        "encoding": r.table.as_ref().map(|t| t.encoding.clone()).filter(|e| !e.is_empty()),
-        "sheet": r.table.as_ref().and_then(|t| t.sheet.clone()),
-    });
-    with_parts(
-        object,
-        [("datastore_fields", fields.map_or(Value::Null, Value::Array))],
-    )
-}
-
 /// A column kind as a CKAN DataStore type.
 pub fn datastore_type(kind: &str) -> &'static str {
     match kind {
@@ -229,97 +209,262 @@ pub fn datastore_type(kind: &str) -> &'static str {
     }
 }
 
-pub fn dataset_json(dir: &Directory, d: &Dataset) -> Value {
-    let org = dir.org(&d.owner_org);
-    let organization = match org {
-        Some(o) => org_json(o, None),
-        None => json!({"id": d.owner_org, "name": d.owner_org, "title": d.owner_org}),
-    };
-    let lic = license(&d.license_id);
-    let tags: Vec<Value> = d
-        .tags
-        .iter()
-        .map(|t| json!({"name": t, "display_name": t, "state": "active", "vocabulary_id": null}))
-        .collect();
-    let groups: Vec<Value> = d
-        .groups
-        .iter()
-        .map(|g| {
-            let title = dir.group_title(g);
-            json!({"id": g, "name": g, "title": title, "display_name": title,
-                   "description": dir.group(g).map(|x| x.description.clone()).unwrap_or_default(),
-                   "image_display_url": ""})
-        })
-        .collect();
-    let mut extras: Vec<Value> = d
-        .extras
-        .iter()
-        .filter(|(k, _)| !OWN_EXTRAS.contains(&k.as_str()))
-        .map(|(k, v)| json!({"key": k, "value": v}))
-        .collect();
-    let mut own = |k: &str, v: String| {
-        if !v.is_empty() {
-            extras.push(json!({"key": k, "value": v}));
-        }
-    };
-    own(MUNICIPALITY_EXTRA, d.spatial.join(","));
-    own(
-        "temporal_start",
-        d.temporal_start.clone().unwrap_or_default(),
-    );
-    own("temporal_end", d.temporal_end.clone().unwrap_or_default());
-    own(
-        "frequency",
-        d.frequency
-            .map(|f| f.as_str().to_string())
-            .unwrap_or_default(),
-    );
-    own("standard", d.standard.clone().unwrap_or_default());
-    if d.series {
-        own("series", "true".into());
+/// `v`, or nothing when it is empty (CKAN's null).
+fn non_empty(v: &str) -> Option<&str> {
+    (!v.is_empty()).then_some(v)
+}
+
+/// A resource as CKAN shows it, serialized straight from the record.
+pub struct ResourceJson<'a> {
+    /// The public URL of the site (download URLs of uploads start with it).
+    pub base: &'a str,
+    pub dataset: &'a Dataset,
+    pub resource: &'a Resource,
+}
+
+impl Serialize for ResourceJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (d, r) = (self.dataset, self.resource);
+        let table = r.table.as_ref();
+        let mut m = s.serialize_struct("Resource", 25)?;
+        m.serialize_field("id", &r.id)?;
+        m.serialize_field("package_id", &d.id)?;
+        m.serialize_field("name", &r.name)?;
+        m.serialize_field("description", &r.description)?;
+        m.serialize_field("format", &r.format)?;
+        m.serialize_field("mimetype", &non_empty(&r.mimetype))?;
+        m.serialize_field("mimetype_inner", &())?;
+        m.serialize_field("url", &resource_url(self.base, d, r))?;
+        m.serialize_field("url_type", &non_empty(&r.url_type))?;
+        m.serialize_field("size", &r.size)?;
+        m.serialize_field("hash", &r.hash)?;
+        m.serialize_field("position", &r.position)?;
+        m.serialize_field("created", &r.created)?;
+        m.serialize_field("last_modified", &r.last_modified)?;
+        m.serialize_field("metadata_modified", &r.last_modified)?;
+        m.serialize_field("state", "active")?;
+        m.serialize_field("cache_url", &())?;
+        m.serialize_field("resource_type", &())?;
+        m.serialize_field("datastore_active", &datastore_active(r))?;
+        m.serialize_field("period", &r.period)?;
+        m.serialize_field("version", &r.version)?;
+        m.serialize_field("row_count", &table.map(|t| t.row_count))?;
+        // A workbook has no text encoding: null, and the sheet it was read from instead.
+        m.serialize_field("encoding", &table.and_then(|t| non_empty(&t.encoding)))?;
+        m.serialize_field("sheet", &table.and_then(|t| t.sheet.as_deref()))?;
+        m.serialize_field("datastore_fields", &table.map(|t| Fields(&t.columns)))?;
+        m.end()
     }
-    let resources: Vec<Value> = d
-        .resources
-        .iter()
-        .map(|r| resource_json(&dir.base, d, r))
-        .collect();
-    let object = json!({
-        "id": d.id,
-        "name": d.name,
-        "title": d.title,
-        "notes": d.notes,
-        "owner_org": d.owner_org,
-        "private": d.private,
-        "state": d.state.as_str(),
-        "type": "dataset",
-        "license_id": d.license_id,
-        "license_title": lic.map(|l| l.title_en),
-        "license_url": lic.map(|l| l.url),
-        "isopen": lic.is_some_and(|l| l.open),
-        "author": d.author,
-        "author_email": d.author_email,
-        "maintainer": d.maintainer,
-        "maintainer_email": d.maintainer_email,
-        "version": d.version,
-        "url": d.url,
-        "num_resources": d.resources.len(),
-        "num_tags": d.tags.len(),
-        "metadata_created": d.metadata_created,
-        "metadata_modified": d.metadata_modified,
-        "creator_user_id": d.creator_user_id,
-        "relationships_as_object": [],
-        "relationships_as_subject": [],
-    });
-    with_parts(
-        object,
-        [
-            ("organization", organization),
-            ("tags", Value::Array(tags)),
-            ("groups", Value::Array(groups)),
-            ("extras", Value::Array(extras)),
-            ("resources", Value::Array(resources)),
-        ],
-    )
+}
+
+/// A table's columns as DataStore fields (`{"id", "type"}`).
+struct Fields<'a>(&'a [ydx_catalog::Column]);
+
+impl Serialize for Fields<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(|c| Field {
+            id: &c.name,
+            kind: datastore_type(&c.kind),
+        }))
+    }
+}
+
+#[derive(Serialize)]
+struct Field<'a> {
+    id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+pub fn resource_json(base: &str, d: &Dataset, r: &Resource) -> Value {
+    to_value(ResourceJson {
+        base,
+        dataset: d,
+        resource: r,
+    })
+}
+
+/// A dataset as CKAN shows it (`package_show`, each of `package_search`'s results),
+/// serialized straight from the record: a page of results is written without building a
+/// `Value` tree of each.
+pub struct DatasetJson<'a> {
+    pub dir: &'a Directory,
+    pub dataset: &'a Dataset,
+}
+
+impl Serialize for DatasetJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (dir, d) = (self.dir, self.dataset);
+        let lic = license(&d.license_id);
+        let mut m = s.serialize_struct("Dataset", 31)?;
+        m.serialize_field("id", &d.id)?;
+        m.serialize_field("name", &d.name)?;
+        m.serialize_field("title", &d.title)?;
+        m.serialize_field("notes", &d.notes)?;
+        m.serialize_field("owner_org", &d.owner_org)?;
+        match dir.org(&d.owner_org) {
+            Some(org) => m.serialize_field(
+                "organization",
+                &OrgJson {
+                    org,
+                    package_count: None,
+                },
+            )?,
+            None => m.serialize_field(
+                "organization",
+                &UnknownOrg {
+                    id: &d.owner_org,
+                    name: &d.owner_org,
+                    title: &d.owner_org,
+                },
+            )?,
+        }
+        m.serialize_field("private", &d.private)?;
+        m.serialize_field("state", d.state.as_str())?;
+        m.serialize_field("type", "dataset")?;
+        m.serialize_field("license_id", &d.license_id)?;
+        m.serialize_field("license_title", &lic.map(|l| l.title_en))?;
+        m.serialize_field("license_url", &lic.map(|l| l.url))?;
+        m.serialize_field("isopen", &lic.is_some_and(|l| l.open))?;
+        m.serialize_field("author", &d.author)?;
+        m.serialize_field("author_email", &d.author_email)?;
+        m.serialize_field("maintainer", &d.maintainer)?;
+        m.serialize_field("maintainer_email", &d.maintainer_email)?;
+        m.serialize_field("version", &d.version)?;
+        m.serialize_field("url", &d.url)?;
+        m.serialize_field("num_resources", &d.resources.len())?;
+        m.serialize_field("num_tags", &d.tags.len())?;
+        m.serialize_field("metadata_created", &d.metadata_created)?;
+        m.serialize_field("metadata_modified", &d.metadata_modified)?;
+        m.serialize_field("creator_user_id", &d.creator_user_id)?;
+        m.serialize_field("tags", &Tags(&d.tags))?;
+        m.serialize_field(
+            "groups",
+            &Groups {
+                dir,
+                names: &d.groups,
+            },
+        )?;
+        m.serialize_field("extras", &Extras(d))?;
+        m.serialize_field("resources", &Resources { base: &dir.base, d })?;
+        m.serialize_field("relationships_as_object", &[(); 0])?;
+        m.serialize_field("relationships_as_subject", &[(); 0])?;
+        m.end()
+    }
+}
+
+/// The organisation of a dataset whose owner is not (or no longer) known.
+#[derive(Serialize)]
+struct UnknownOrg<'a> {
+    id: &'a str,
+    name: &'a str,
+    title: &'a str,
+}
+
+struct Tags<'a>(&'a [String]);
+
+impl Serialize for Tags<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(|t| Tag {
+            name: t,
+            display_name: t,
+            state: "active",
+            vocabulary_id: (),
+        }))
+    }
+}
+
+#[derive(Serialize)]
+struct Tag<'a> {
+    name: &'a str,
+    display_name: &'a str,
+    state: &'static str,
+    vocabulary_id: (),
+}
+
+struct Groups<'a> {
+    dir: &'a Directory,
+    names: &'a [String],
+}
+
+impl Serialize for Groups<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.names.iter().map(|name| {
+            let group = self.dir.group(name);
+            let title = group.map_or(name.as_str(), |g| g.title_ja.as_str());
+            GroupRef {
+                id: name,
+                name,
+                title,
+                display_name: title,
+                description: group.map_or("", |g| g.description.as_str()),
+                image_display_url: "",
+            }
+        }))
+    }
+}
+
+#[derive(Serialize)]
+struct GroupRef<'a> {
+    id: &'a str,
+    name: &'a str,
+    title: &'a str,
+    display_name: &'a str,
+    description: &'a str,
+    image_display_url: &'static str,
+}
+
+/// The dataset's free extras, then ydx's own fields as extras (those set).
+struct Extras<'a>(&'a Dataset);
+
+impl Serialize for Extras<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let d = self.0;
+        let municipality = d.spatial.join(",");
+        let own = [
+            (MUNICIPALITY_EXTRA, municipality.as_str()),
+            ("temporal_start", d.temporal_start.as_deref().unwrap_or("")),
+            ("temporal_end", d.temporal_end.as_deref().unwrap_or("")),
+            ("frequency", d.frequency.map_or("", |f| f.as_str())),
+            ("standard", d.standard.as_deref().unwrap_or("")),
+            ("series", if d.series { "true" } else { "" }),
+        ];
+        let free = d
+            .extras
+            .iter()
+            .filter(|(k, _)| !OWN_EXTRAS.contains(&k.as_str()))
+            .map(|(k, v)| Extra { key: k, value: v });
+        let own = own
+            .into_iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(key, value)| Extra { key, value });
+        s.collect_seq(free.chain(own))
+    }
+}
+
+#[derive(Serialize)]
+struct Extra<'a> {
+    key: &'a str,
+    value: &'a str,
+}
+
+struct Resources<'a> {
+    base: &'a str,
+    d: &'a Dataset,
+}
+
+impl Serialize for Resources<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.d.resources.iter().map(|r| ResourceJson {
+            base: self.base,
+            dataset: self.d,
+            resource: r,
+        }))
+    }
+}
+
+pub fn dataset_json(dir: &Directory, d: &Dataset) -> Value {
+    to_value(DatasetJson { dir, dataset: d })
 }
 
 // ---- reading CKAN input ---------------------------------------------------------------------
