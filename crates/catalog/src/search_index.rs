@@ -1387,7 +1387,7 @@ fn intersect(acc: &mut Vec<(u32, i64)>, list: &[Posting]) {
     for i in 0..acc.len() {
         let (doc, score) = acc[i];
         if gallop {
-            j += list[j..].partition_point(|p| p.doc < doc);
+            j += gallop_to(&list[j..], doc);
         } else {
             while j < list.len() && list[j].doc < doc {
                 j += 1;
@@ -1405,9 +1405,62 @@ fn intersect(acc: &mut Vec<(u32, i64)>, list: &[Posting]) {
     acc.truncate(out);
 }
 
+/// The position of the first posting in `rest` (sorted by doc) at or after `doc`: steps of
+/// 1, 2, 4… from the start, then a binary search within the last step. The next doc wanted is
+/// usually near, so this reads a few neighbouring postings where a binary search over all of
+/// `rest` would jump across it (a cache miss per probe).
+fn gallop_to(rest: &[Posting], doc: u32) -> usize {
+    if rest.first().is_none_or(|p| p.doc >= doc) {
+        return 0;
+    }
+    // rest[lo] is before `doc`.
+    let (mut lo, mut step) = (0, 1);
+    while lo + step < rest.len() && rest[lo + step].doc < doc {
+        lo += step;
+        step *= 2;
+    }
+    let hi = (lo + step).min(rest.len());
+    lo + 1 + rest[lo + 1..hi].partition_point(|p| p.doc < doc)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::keep_first;
+    use super::{Posting, gallop_to, intersect, keep_first};
+
+    /// Galloping finds the first posting at or after each doc, at every distance, and the
+    /// intersection keeps exactly the docs in both lists with their weights added.
+    #[test]
+    fn intersect_keeps_the_docs_of_both_lists() {
+        let list: Vec<Posting> = (0..5000u32)
+            .filter(|d| d % 3 == 0 || d % 7 == 0)
+            .map(|doc| Posting {
+                doc,
+                weight: doc % 5,
+            })
+            .collect();
+        for doc in 0..5010u32 {
+            let want = list.iter().position(|p| p.doc >= doc).unwrap_or(list.len());
+            assert_eq!(gallop_to(&list, doc), want, "doc {doc}");
+        }
+        assert_eq!(gallop_to(&[], 3), 0);
+        // Few docs against a long list (gallops) and many against it (walks).
+        for stride in [1u32, 2, 11, 97, 1009] {
+            let mut acc: Vec<(u32, i64)> = (0..5000u32)
+                .step_by(stride as usize)
+                .map(|d| (d, 1))
+                .collect();
+            let want: Vec<(u32, i64)> = acc
+                .iter()
+                .filter_map(|&(d, s)| {
+                    list.iter()
+                        .find(|p| p.doc == d)
+                        .map(|p| (d, s + i64::from(p.weight)))
+                })
+                .collect();
+            intersect(&mut acc, &list);
+            assert_eq!(acc, want, "stride {stride}");
+        }
+    }
 
     /// The heap and the selection keep exactly what a full sort puts first, ties included.
     #[test]
