@@ -14,10 +14,13 @@
 //!
 //! The worksheet is streamed cell by cell and only cells with a value are kept, so a stray
 //! value far from the table cannot make the reader allocate the whole sheet grid; a table
-//! over [`MAX_CELLS`] cells is refused.
+//! over [`MAX_CELLS`] cells is refused. Before anything is unzipped, a workbook whose parts
+//! would unzip to more than [`MAX_UNZIPPED_BYTES`] (a "zip bomb") is refused, and so is a
+//! shared-string table that claims more strings than it could hold (calamine reserves memory
+//! for the number claimed, so a small file could otherwise ask for terabytes).
 
 use std::collections::BTreeMap;
-use std::io::Cursor;
+use std::io::{Cursor, Read};
 
 use calamine::{DataRef, ExcelDateTime, Reader, SheetType, SheetVisible, Xlsx, XlsxError};
 
@@ -26,6 +29,10 @@ use crate::error::{CatalogError, Result};
 /// Cells (rows × columns of the used area) a table may have. A CSV at the upload limit
 /// holds at most about this many; a workbook compresses far better, so it needs its own cap.
 pub const MAX_CELLS: usize = 50_000_000;
+
+/// What the parts of a workbook may unzip to, in all. The zip reader refuses a part that
+/// grows past the size it declares, so the declared sizes are checked before reading.
+pub const MAX_UNZIPPED_BYTES: u64 = 1 << 30;
 
 /// The first bytes of an OLE2 compound file: old `.xls` workbooks, and encrypted `.xlsx`.
 const OLE2_MAGIC: [u8; 8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
@@ -57,6 +64,7 @@ pub fn read_sheet(bytes: &[u8]) -> Result<Sheet> {
     if bytes.is_empty() {
         return Err(bad(0, "ファイルが空です。".into()));
     }
+    check_package(bytes, MAX_UNZIPPED_BYTES)?;
     let mut book = Xlsx::new(Cursor::new(bytes)).map_err(|e| open_error(bytes, &e))?;
     let names: Vec<String> = book
         .sheets_metadata()
@@ -74,6 +82,69 @@ pub fn read_sheet(bytes: &[u8]) -> Result<Sheet> {
         "ワークブックのどの（表示されている）シートにも値がありません。表を入力したシートを含めて保存してください。"
             .into(),
     ))
+}
+
+/// Refuses a workbook whose parts declare more than `max_unzipped` bytes in all, or whose
+/// shared-string table claims more strings than its declared size could hold (at least 9
+/// bytes each, `<si></si>`). Anything that is not a readable zip is left to calamine, which
+/// says what is wrong with it.
+pub fn check_package(bytes: &[u8], max_unzipped: u64) -> Result<()> {
+    let Ok(mut zip) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        return Ok(());
+    };
+    let mut total = 0u64;
+    let mut strings = Vec::new();
+    for i in 0..zip.len() {
+        let Ok(part) = zip.by_index_raw(i) else {
+            return Ok(());
+        };
+        total = total.saturating_add(part.size());
+        if part
+            .name()
+            .is_ok_and(|n| n.to_ascii_lowercase().ends_with("sharedstrings.xml"))
+        {
+            strings.push((i, part.size()));
+        }
+    }
+    if total > max_unzipped {
+        return Err(bad(
+            0,
+            format!(
+                "この XLSX ファイルは展開すると {} MB になり、読める上限（{} MB）を超えます。不要なシートや書式を削除するか、CSV として保存してからアップロードしてください。",
+                total.div_ceil(1 << 20),
+                max_unzipped >> 20
+            ),
+        ));
+    }
+    for (i, size) in strings {
+        let mut head = Vec::new();
+        let Ok(part) = zip.by_index(i) else {
+            return Ok(());
+        };
+        if part.take(4096).read_to_end(&mut head).is_err() {
+            return Ok(());
+        }
+        if unique_count(&head).is_some_and(|n| n > size / 9 + 1) {
+            return Err(bad(
+                0,
+                "XLSX ファイルの文字列の表（sharedStrings.xml）が壊れていて読めません。Excel で開いて保存し直してから、もう一度アップロードしてください。"
+                    .into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The `uniqueCount` attribute of the shared-string table's root element, as calamine reads
+/// it (a number that does not fit is ignored there too).
+fn unique_count(head: &[u8]) -> Option<u64> {
+    let text = String::from_utf8_lossy(head);
+    let at = text.find("uniqueCount")? + "uniqueCount".len();
+    let rest = text[at..].trim_start().strip_prefix('=')?.trim_start();
+    let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let digits = &rest[1..];
+    let end = digits.find(quote)?;
+    digits[..end].trim().parse().ok()
 }
 
 fn open_error(bytes: &[u8], e: &XlsxError) -> CatalogError {

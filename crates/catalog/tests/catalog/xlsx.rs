@@ -9,7 +9,7 @@ use std::io::Write;
 use rust_xlsxwriter::{ExcelDateTime, Format, Formula, Workbook, Worksheet};
 use ydx_catalog::standard::{AED, IssueCode, validate_upload};
 use ydx_catalog::table::read_xlsx;
-use ydx_catalog::xlsx::read_sheet;
+use ydx_catalog::xlsx::{MAX_UNZIPPED_BYTES, check_package, read_sheet};
 use ydx_catalog::{
     CatalogError, DatasetFields, ResourceFields, ResourceSource, TableQuery, TableSort,
 };
@@ -316,6 +316,61 @@ fn unreadable_workbooks_are_refused_in_japanese() {
         message.contains("シート「集計」のセル C3") && message.contains("#DIV/0!"),
         "{message}"
     );
+}
+
+/// `bytes` (a zip) with the part `name` replaced by `content`, the others copied as they are.
+fn replace_part(bytes: &[u8], name: &str, content: &[u8]) -> Vec<u8> {
+    let mut from = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut to = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for i in 0..from.len() {
+        let part = from.by_index_raw(i).unwrap();
+        if part.name().unwrap() == name {
+            drop(part);
+            let options = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated);
+            to.start_file(name, options).unwrap();
+            to.write_all(content).unwrap();
+        } else {
+            to.raw_copy_file(part).unwrap();
+        }
+    }
+    to.finish().unwrap().into_inner()
+}
+
+/// Workbooks built to exhaust memory are refused before anything is unzipped: one whose
+/// parts would unzip past the limit, and one whose string table claims billions of strings
+/// (calamine reserves room for the number claimed; without the check this test aborts the
+/// process with a failed allocation).
+#[test]
+fn workbooks_built_to_exhaust_memory_are_refused() {
+    let good = book("Sheet1", &[&["名称", "住所"], &["萩市役所", "萩市江向510"]]);
+    check_package(&good, MAX_UNZIPPED_BYTES).unwrap();
+    let unzipped = {
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&good[..])).unwrap();
+        (0..zip.len())
+            .map(|i| zip.by_index_raw(i).unwrap().size())
+            .sum::<u64>()
+    };
+    check_package(&good, unzipped).unwrap();
+    match check_package(&good, unzipped - 1) {
+        Err(CatalogError::BadFile { line: 0, message }) => {
+            assert!(message.contains("展開すると"), "{message}");
+        }
+        other => panic!("expected BadFile, got {other:?}"),
+    }
+
+    let claims = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="99999999999" uniqueCount="99999999999"><si><t>名称</t></si><si><t>住所</t></si><si><t>萩市役所</t></si><si><t>萩市江向510</t></si></sst>"#;
+    let bomb = replace_part(&good, "xl/sharedStrings.xml", claims.as_bytes());
+    let (line, message) = bad_file(&bomb);
+    assert_eq!(line, 0);
+    assert!(message.contains("sharedStrings.xml"), "{message}");
+    // The same table with its true count reads as before.
+    let honest = claims.replace("99999999999", "4");
+    let fixed = replace_part(&good, "xl/sharedStrings.xml", honest.as_bytes());
+    let sheet = read_sheet(&fixed).unwrap();
+    assert_eq!(sheet.header, ["名称", "住所"]);
+    assert_eq!(sheet.rows[0].1, ["萩市役所", "萩市江向510"]);
 }
 
 #[test]
