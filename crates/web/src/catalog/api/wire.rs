@@ -152,9 +152,13 @@ pub fn group_json(g: &Group, package_count: Option<i64>) -> Value {
 }
 
 /// A value built by one of this module's serializers. They write only strings, numbers,
-/// booleans, nulls, sequences and maps with string keys, which `to_value` cannot refuse.
+/// booleans, nulls, sequences and maps with string keys, which `to_value` does not refuse;
+/// were one ever refused, the answer would hold null and the log would say why.
 fn to_value(v: impl Serialize) -> Value {
-    serde_json::to_value(v).expect("CKAN shapes have string keys only")
+    serde_json::to_value(v).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "a CKAN shape could not be built");
+        Value::Null
+    })
 }
 
 /// The file name offered in a download URL: the resource's name with the format's extension.
