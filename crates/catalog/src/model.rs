@@ -235,8 +235,16 @@ pub struct TableInfo {
     /// stored before XLSX was read).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sheet: Option<String>,
+    /// Rows above the table taken for its title (「AED設置箇所一覧」, a date line) and skipped;
+    /// the original file keeps them.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub title_rows: u32,
     pub columns: Vec<Column>,
     pub row_count: i64,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -37,8 +37,8 @@ pub fn read_tabular(format: &str, bytes: &[u8]) -> Result<ParsedTable> {
 }
 
 /// Reads the table of an XLSX workbook's first visible worksheet with a value (see
-/// [`crate::xlsx`] for how cells become text). The header is the first row with a value;
-/// its blank cells are named `列N` and repeated names get `_2`, `_3`… as in a CSV; column
+/// [`crate::xlsx`] for how cells become text). The header is the first row with a value below
+/// any title rows; its blank cells are named `列N` and repeated names get `_2`, `_3`… as in a CSV; column
 /// types are inferred from the text as for a CSV.
 ///
 /// # Errors
@@ -61,6 +61,7 @@ pub fn read_xlsx(bytes: &[u8]) -> Result<ParsedTable> {
             encoding: String::new(),
             delimiter: String::new(),
             sheet: Some(sheet.name),
+            title_rows: sheet.title_rows as u32,
             columns,
             row_count: rows.len() as i64,
         },
@@ -144,7 +145,7 @@ pub fn read_table(bytes: &[u8]) -> Result<ParsedTable> {
         .from_reader(text.as_bytes());
     let mut rows = Vec::new();
     let mut first = true;
-    for record in reader.records() {
+    for record in reader.records().skip(shape.title_rows) {
         let record = record.map_err(|e| CatalogError::BadFile {
             line: e.position().map_or(0, |p| p.line()),
             message: format!("CSV として読めません: {e}"),
@@ -188,6 +189,7 @@ pub fn read_table(bytes: &[u8]) -> Result<ParsedTable> {
             encoding: encoding.to_string(),
             delimiter,
             sheet: None,
+            title_rows: shape.title_rows as u32,
             columns,
             row_count: rows.len() as i64,
         },
@@ -288,6 +290,35 @@ fn unique_keys(rows: &[Vec<String>]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A title line and a date line above the header (as a municipality's Excel export has
+    /// them) are skipped and counted; the rows, types and error lines are the table's.
+    #[test]
+    fn title_rows_above_the_header_are_skipped() {
+        let text = "AED設置箇所一覧,,\n令和6年4月1日現在,,\n番号,名称,人数\n1,山口,10\n2,萩,20\n";
+        let t = read_table(text.as_bytes()).unwrap();
+        assert_eq!(t.info.title_rows, 2);
+        let names: Vec<&str> = t.info.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["番号", "名称", "人数"]);
+        assert_eq!(t.info.columns[2].kind, "integer");
+        assert_eq!(t.rows, [["1", "山口", "10"], ["2", "萩", "20"]]);
+        // Without the table's commas, the title no longer makes the file ragged.
+        let t = read_table("AED設置箇所一覧\n番号,名称\n1,山口\n".as_bytes()).unwrap();
+        assert_eq!((t.info.title_rows, t.info.row_count), (1, 1));
+        let bad = read_table("一覧\n番号,名称\n1,山口\n2,萩,余分\n".as_bytes()).unwrap_err();
+        assert!(
+            matches!(&bad, CatalogError::BadFile { line: 4, .. }),
+            "{bad:?}"
+        );
+        // No title: nothing skipped, and nothing stored for it.
+        let t = read_table("番号,名称\n1,山口\n".as_bytes()).unwrap();
+        assert_eq!(t.info.title_rows, 0);
+        assert!(
+            !serde_json::to_string(&t.info)
+                .unwrap()
+                .contains("title_rows")
+        );
+    }
 
     #[test]
     fn reads_and_diffs() {

@@ -3,8 +3,10 @@
 //! The table is the first visible worksheet that has any value, read as text so that the rest
 //! of the catalog (type inference, the data API, diffs, standard-dataset checks) treats it
 //! exactly like a CSV:
-//! - the first row with a value is the header; rows and columns outside the used area, and
-//!   rows with no value, are dropped; short rows are padded with empty cells;
+//! - the first row with a value is the header, unless rows with one value each (a title, a
+//!   date line) stand above a wider table: those are skipped as CSV title rows are; rows and
+//!   columns outside the used area, and rows with no value, are dropped; short rows are
+//!   padded with empty cells;
 //! - numbers as Excel shows them in General format (15 significant digits; whole numbers
 //!   without `.0`), dates as `YYYY-MM-DD`, date-times as `YYYY-MM-DDTHH:MM:SS`, times as
 //!   `HH:MM:SS`, durations as `H:MM:SS`, booleans as `TRUE`/`FALSE`, formulas as the value
@@ -44,6 +46,9 @@ pub struct Sheet {
     pub name: String,
     /// The header row's cells as written (blank ones empty), as wide as the table.
     pub header: Vec<String>,
+    /// Rows with a value above the table taken for its title and skipped (see
+    /// [`ydx_text::title_rows`]).
+    pub title_rows: usize,
     /// The worksheet row (1-based, as Excel numbers it) of the header.
     pub header_row: u64,
     /// Data rows: the worksheet row number and the cells, as wide as the table.
@@ -179,7 +184,6 @@ fn read_worksheet(book: &mut Xlsx<Cursor<&[u8]>>, name: &str) -> Result<Option<S
     // Row → (column, text), only cells with a value.
     let mut cells: BTreeMap<u32, Vec<(u32, String)>> = BTreeMap::new();
     let mut count = 0usize;
-    let (mut min_col, mut max_col) = (u32::MAX, 0u32);
     while let Some(cell) = reader.next_cell().map_err(|e| sheet_error(name, &e))? {
         let (row, col) = cell.get_position();
         let Some(text) = cell_text(cell.get_value(), name, row, col)? else {
@@ -189,18 +193,23 @@ fn read_worksheet(book: &mut Xlsx<Cursor<&[u8]>>, name: &str) -> Result<Option<S
         if count > MAX_CELLS {
             return Err(too_large(name));
         }
-        min_col = min_col.min(col);
-        max_col = max_col.max(col);
         cells.entry(row).or_default().push((col, text));
     }
-    let Some((&first_row, _)) = cells.first_key_value() else {
+    // A title above the table (「AED設置箇所一覧」 in A1, a date line…) is not its header.
+    let title_rows = ydx_text::title_rows(cells.values().map(Vec::len));
+    let table: Vec<(u32, Vec<(u32, String)>)> = cells.into_iter().skip(title_rows).collect();
+    let Some(&(first_row, _)) = table.first() else {
         return Ok(None);
     };
+    let (min_col, max_col) = table
+        .iter()
+        .flat_map(|(_, row)| row.iter().map(|&(col, _)| col))
+        .fold((u32::MAX, 0), |(lo, hi), col| (lo.min(col), hi.max(col)));
     let width = (max_col - min_col) as usize + 1;
-    if cells.len().saturating_mul(width) > MAX_CELLS {
+    if table.len().saturating_mul(width) > MAX_CELLS {
         return Err(too_large(name));
     }
-    let mut rows = cells.into_iter().map(|(row, row_cells)| {
+    let mut rows = table.into_iter().map(|(row, row_cells)| {
         let mut out = vec![String::new(); width];
         for (col, text) in row_cells {
             out[(col - min_col) as usize] = text;
@@ -211,6 +220,7 @@ fn read_worksheet(book: &mut Xlsx<Cursor<&[u8]>>, name: &str) -> Result<Option<S
     Ok(Some(Sheet {
         name: name.to_string(),
         header,
+        title_rows,
         header_row: u64::from(first_row) + 1,
         rows: rows.collect(),
     }))

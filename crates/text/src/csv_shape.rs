@@ -13,12 +13,17 @@ const DELIMITERS: [u8; 3] = [b',', b'\t', b';'];
 /// Rows looked at when choosing the delimiter.
 const DELIMITER_SAMPLE: usize = 100;
 
+/// Leading rows that may be a title above the table (see [`title_rows`]).
+pub const MAX_TITLE_ROWS: usize = 10;
+
 /// What [`sniff_csv`] found out about a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CsvShape {
     /// `b','`, `b'\t'` or `b';'`.
     pub delimiter: u8,
-    /// Whether the first row names the columns.
+    /// Rows above the table that were taken for its title and skipped (see [`title_rows`]).
+    pub title_rows: usize,
+    /// Whether the first row of the table names the columns.
     pub has_header: bool,
     /// Column names: the header's (trimmed; blanks become `列N`, repeats get `_2`, `_3`…), or
     /// `列1`, `列2`… when there is no header.
@@ -59,8 +64,8 @@ pub enum CsvError {
     },
 }
 
-/// Detects the delimiter (comma, tab, semicolon), whether there is a header, and the columns'
-/// names and types, from the first rows of `text`.
+/// Detects the delimiter (comma, tab, semicolon), title rows above the table, whether there is
+/// a header, and the columns' names and types, from the first rows of `text`.
 ///
 /// Header rule: a column whose sampled values share a type (numbers, dates…) votes "header" if
 /// the first row's cell is not of that type and "no header" if it is; a text column votes "no
@@ -68,16 +73,19 @@ pub enum CsvError {
 /// cells are all filled in, distinct and non-numeric, since published data nearly always has one.
 ///
 /// # Errors
-/// [`CsvError::RaggedRow`] for the first sampled row whose field count differs from the first
-/// row's, [`CsvError::Empty`], or [`CsvError::Malformed`].
+/// [`CsvError::RaggedRow`] for the first sampled row whose field count differs from the
+/// table's first row, [`CsvError::Empty`], or [`CsvError::Malformed`].
 pub fn sniff_csv(text: &str) -> Result<CsvShape, CsvError> {
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
-    let delimiter = choose_delimiter(text);
+    let (delimiter, title) = choose_delimiter(text);
     let mut reader = reader(text, delimiter);
     let mut records = reader.records();
     let mut rows: Vec<Vec<String>> = Vec::new();
     let mut more_rows = false;
     let mut expected = 0;
+    for record in records.by_ref().take(title) {
+        record.map_err(|e| malformed(&e))?;
+    }
     for record in records.by_ref() {
         let record = record.map_err(|e| malformed(&e))?;
         if rows.len() > SAMPLE_ROWS {
@@ -110,6 +118,7 @@ pub fn sniff_csv(text: &str) -> Result<CsvShape, CsvError> {
     let types = infer_types(&columns, data);
     Ok(CsvShape {
         delimiter,
+        title_rows: title,
         has_header,
         columns,
         types,
@@ -133,17 +142,26 @@ fn malformed(e: &csv::Error) -> CsvError {
     }
 }
 
-/// Picks the delimiter whose field counts are most consistent over the first rows, then the
-/// one giving more columns. Falls back to comma (one column) when none splits anything.
-fn choose_delimiter(text: &str) -> u8 {
-    let mut best: Option<((usize, usize), u8)> = None;
+/// A delimiter's fit: rows agreeing with the table's first (per mille), fewer title rows,
+/// columns; higher is better.
+type Score = (usize, std::cmp::Reverse<usize>, usize);
+
+/// Picks the delimiter whose field counts are most consistent over the first rows of the
+/// table (below its title rows, see [`title_rows`]), then the one giving more columns, and
+/// says how many title rows it leaves above the table. Falls back to comma (one column, no
+/// title) when none splits anything.
+fn choose_delimiter(text: &str) -> (u8, usize) {
+    // (score, delimiter, title rows) of the best so far.
+    let mut best: Option<(Score, u8, usize)> = None;
     for delimiter in DELIMITERS {
-        let counts: Vec<usize> = reader(text, delimiter)
+        let rows: Vec<(usize, usize)> = reader(text, delimiter)
             .records()
             .take(DELIMITER_SAMPLE)
             .map_while(Result::ok)
-            .map(|r| r.len())
+            .map(|r| (r.len(), r.iter().filter(|c| !c.trim().is_empty()).count()))
             .collect();
+        let title = title_rows(rows.iter().map(|&(_, filled)| filled));
+        let counts: Vec<usize> = rows[title..].iter().map(|&(n, _)| n).collect();
         let Some(&first) = counts.first() else {
             continue;
         };
@@ -151,13 +169,32 @@ fn choose_delimiter(text: &str) -> u8 {
             continue;
         }
         let agreeing = counts.iter().filter(|&&c| c == first).count();
-        // Score: share of rows agreeing with the first (in per-mille), then column count.
-        let score = (agreeing * 1000 / counts.len(), first);
-        if best.is_none_or(|(s, _)| score > s) {
-            best = Some((score, delimiter));
+        // Score: share of rows agreeing with the first (in per-mille), then fewer title rows
+        // (a comma inside a TSV's numbers can make its header look like a title), then
+        // column count.
+        let score = (
+            agreeing * 1000 / counts.len(),
+            std::cmp::Reverse(title),
+            first,
+        );
+        if best.is_none_or(|(s, _, _)| score > s) {
+            best = Some((score, delimiter, title));
         }
     }
-    best.map_or(b',', |(_, d)| d)
+    best.map_or((b',', 0), |(_, d, title)| (d, title))
+}
+
+/// How many of the leading rows are a title above the table, given how many cells of each
+/// row are filled in: municipal files often start with a line such as
+/// 「AED設置箇所一覧（令和6年4月1日現在）」 or a blank one before the header. The rows before
+/// the first one with two or more values, when they hold at most one value each and are at
+/// most [`MAX_TITLE_ROWS`]; none when no row has two values (a one-column table).
+pub fn title_rows(filled: impl IntoIterator<Item = usize>) -> usize {
+    filled
+        .into_iter()
+        .take(MAX_TITLE_ROWS + 1)
+        .position(|n| n >= 2)
+        .unwrap_or(0)
 }
 
 fn looks_like_header(first: &[String], rest: &[Vec<String>]) -> bool {
@@ -221,6 +258,7 @@ mod tests {
             sniff_csv(text),
             Ok(CsvShape {
                 delimiter: b',',
+                title_rows: 0,
                 has_header: true,
                 columns: ["名称", "緯度", "経度", "開設日", "定員"]
                     .map(String::from)
@@ -316,6 +354,51 @@ mod tests {
                 true,
                 vec![ColumnType::Integer, ColumnType::Integer]
             ))
+        );
+    }
+
+    /// A title line (with or without the table's commas) and a blank line above the header
+    /// are skipped, the delimiter is found below them, and errors still name the file's lines.
+    #[test]
+    fn title_rows_above_the_table_are_skipped() {
+        let table = "名称,緯度,経度\n山口県庁,34.1861,131.4705\n萩市役所,34.4081,131.3990\n";
+        for (title, skipped) in [
+            ("AED設置箇所一覧（令和6年4月1日現在）\n", 1),
+            ("AED設置箇所一覧,,\n,,\n", 2),
+            ("\"AED設置箇所一覧\"\n山口県 健康福祉部\n\n", 2),
+            ("", 0),
+        ] {
+            let shape = sniff_csv(&format!("{title}{table}")).unwrap();
+            assert_eq!(shape.title_rows, skipped, "{title:?}");
+            assert_eq!(shape.delimiter, b',');
+            assert!(shape.has_header);
+            assert_eq!(shape.columns, ["名称", "緯度", "経度"]);
+            assert_eq!(shape.sampled_rows, 2);
+        }
+        let tsv = "施設一覧\n名称\t定員\n保育園A\t30\n保育園B\t45\n";
+        let shape = sniff_csv(tsv).unwrap();
+        assert_eq!((shape.delimiter, shape.title_rows), (b'\t', 1));
+        assert_eq!(shape.columns, ["名称", "定員"]);
+        // A ragged row below the table's first row is still an error at its own line.
+        assert_eq!(
+            sniff_csv("一覧\na,b\n1,2\n3\n"),
+            Err(CsvError::RaggedRow {
+                line: 4,
+                expected: 2,
+                found: 1
+            })
+        );
+        // A one-column table has no title to skip.
+        assert_eq!(sniff_csv("名称\n山口\n萩\n").unwrap().title_rows, 0);
+        // More than MAX_TITLE_ROWS single-value rows are not a title.
+        let long = format!("{}a,b\n1,2\n", "x\n".repeat(MAX_TITLE_ROWS + 1));
+        assert_eq!(
+            sniff_csv(&long),
+            Err(CsvError::RaggedRow {
+                line: 12,
+                expected: 1,
+                found: 2
+            })
         );
     }
 }
