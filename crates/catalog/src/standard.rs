@@ -302,6 +302,9 @@ pub enum IssueCode {
     DuplicateColumn,
     /// A row has a different number of fields from the header.
     FieldCount,
+    /// Rows with a title (or a date line) stand above the header; the standard puts the
+    /// header in the first row. The value is how many.
+    TitleRows,
     RequiredEmpty,
     /// Full-width digits or surrounding spaces in a typed cell.
     FullWidth,
@@ -487,6 +490,15 @@ pub fn validate_upload(schema: &Schema, format: &str, raw: &[u8]) -> ValidationR
             finish(schema, analysis, out, repairs, &[], &[]).report
         }
         Ok(sheet) => {
+            if sheet.title_rows > 0 {
+                out.push(issue(
+                    None,
+                    None,
+                    IssueCode::TitleRows,
+                    Some(&sheet.title_rows.to_string()),
+                    None,
+                ));
+            }
             let mut lines = Vec::with_capacity(sheet.rows.len() + 1);
             lines.push(sheet.header_row);
             analysis.records.reserve(sheet.rows.len() + 1);
@@ -740,6 +752,14 @@ fn messages(code: IssueCode, column: &str, value: &str) -> (String, String) {
         C::FieldCount => (
             format!("この行の列数が見出しと違います（{value}）。"),
             format!("This row has a different number of fields from the header ({value})."),
+        ),
+        C::TitleRows => (
+            format!(
+                "見出しの上に表題などの行が{value}行あります。標準データセットでは1行目を見出し（列名）にします。表題の行を削除してください。"
+            ),
+            format!(
+                "{value} title row(s) stand above the header; standard datasets have the header (column names) in the first row. Delete the title rows."
+            ),
         ),
         C::RequiredEmpty => (
             format!("必須の「{column}」が空です。"),
@@ -1299,7 +1319,19 @@ fn analyse(schema: &Schema, raw: &[u8]) -> Analysis {
     }
     let text = decoded.text;
     analysis.crlf = text.contains("\r\n");
-    analysis.delimiter = ydx_text::sniff_csv(&text).map_or(b',', |s| s.delimiter);
+    let shape = ydx_text::sniff_csv(&text);
+    analysis.delimiter = shape.as_ref().map_or(b',', |s| s.delimiter);
+    if let Ok(s) = &shape
+        && s.title_rows > 0
+    {
+        out.push(issue(
+            None,
+            None,
+            IssueCode::TitleRows,
+            Some(&s.title_rows.to_string()),
+            None,
+        ));
+    }
 
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)

@@ -318,6 +318,36 @@ fn unreadable_workbooks_are_refused_in_japanese() {
     );
 }
 
+/// A title in A1 and a date line above a table that starts at B4: the title rows are
+/// skipped and counted, and the table is as wide as its own columns.
+#[test]
+fn title_rows_above_the_table_are_skipped() {
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write_string(0, 0, "公共施設一覧").unwrap();
+    ws.write_string(1, 0, "令和6年4月1日現在").unwrap();
+    for (r, row) in [["名称", "定員"], ["中央公民館", "120"], ["市民会館", "800"]]
+        .iter()
+        .enumerate()
+    {
+        for (c, cell) in row.iter().enumerate() {
+            put(ws, r as u32 + 3, c as u16 + 1, cell);
+        }
+    }
+    let bytes = wb.save_to_buffer().unwrap();
+    let sheet = read_sheet(&bytes).unwrap();
+    assert_eq!(sheet.title_rows, 2);
+    assert_eq!(sheet.header_row, 4);
+    assert_eq!(sheet.header, ["名称", "定員"]);
+    assert_eq!(
+        sheet.rows[1],
+        (6, vec!["市民会館".to_owned(), "800".to_owned()])
+    );
+    let table = read_xlsx(&bytes).unwrap();
+    assert_eq!(table.info.title_rows, 2);
+    assert_eq!(table.info.columns[1].kind, "integer");
+}
+
 /// `bytes` (a zip) with the part `name` replaced by `content`, the others copied as they are.
 fn replace_part(bytes: &[u8], name: &str, content: &[u8]) -> Vec<u8> {
     let mut from = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
@@ -654,6 +684,31 @@ fn standard_datasets_validate_workbooks_by_sheet_row() {
     assert_eq!(report.summary.errors, 2, "{:#?}", report.issues);
     assert!(report.repairs.is_empty(), "repairs rewrite text files only");
     assert!(report.issues.iter().all(|i| i.repair.is_none()));
+
+    // A title above the header: the standard wants the header in row 1, and says so once;
+    // the table below is still checked column by column. The CSV says the same.
+    let titled = book(
+        "AED",
+        &[&["AED設置箇所一覧（令和6年4月1日現在）"], &header, &good],
+    );
+    let report = validate_upload(&AED, "XLSX", &titled);
+    let codes: Vec<IssueCode> = report.issues.iter().map(|i| i.code).collect();
+    assert_eq!(codes, [IssueCode::TitleRows], "{:#?}", report.issues);
+    assert!(report.issues[0].message_ja.contains("1行"));
+    assert_eq!(report.rows, 1);
+    let csv = format!(
+        "AED設置箇所一覧\n{}\n{}\n",
+        header.join(","),
+        good.join(",")
+    );
+    let report = validate_upload(&AED, "CSV", csv.as_bytes());
+    assert_eq!(
+        report.issues[0].code,
+        IssueCode::TitleRows,
+        "{:#?}",
+        report.issues
+    );
+    assert!(!report.summary.conforms());
 
     let report = validate_upload(&AED, "XLSX", b"not a workbook");
     assert_eq!(report.issues[0].code, IssueCode::Workbook);

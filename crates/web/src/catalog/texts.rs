@@ -122,6 +122,8 @@ pub struct CatalogTexts {
     pub delimiter: &'static str,
     /// The worksheet an XLSX table was read from.
     pub sheet: &'static str,
+    /// Rows above a table taken for its title and skipped.
+    pub title_rows: &'static str,
     pub row_count: &'static str,
     pub kind_integer: &'static str,
     pub kind_decimal: &'static str,
@@ -504,6 +506,7 @@ pub static JA: CatalogTexts = CatalogTexts {
     encoding: "文字コード",
     delimiter: "区切り文字",
     sheet: "シート",
+    title_rows: "表の上の表題の行（読み飛ばした行数）",
     row_count: "行数",
     kind_integer: "整数",
     kind_decimal: "小数",
@@ -849,6 +852,7 @@ pub static EN: CatalogTexts = CatalogTexts {
     encoding: "Character encoding",
     delimiter: "Delimiter",
     sheet: "Sheet",
+    title_rows: "Title rows above the table (skipped)",
     row_count: "Rows",
     kind_integer: "Integer",
     kind_decimal: "Decimal",
@@ -1194,6 +1198,7 @@ pub static EASY: CatalogTexts = CatalogTexts {
     encoding: "もじの かたち",
     delimiter: "くぎりの もじ",
     sheet: "シート",
+    title_rows: "ひょうの うえの タイトルの ぎょう（よまなかった ぎょうの かず）",
     row_count: "ぎょうの かず",
     kind_integer: "かず",
     kind_decimal: "かず（小数）",

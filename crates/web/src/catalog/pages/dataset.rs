@@ -449,6 +449,9 @@ pub(crate) async fn show_resource(
                 },
             ));
         }
+        if t.title_rows > 0 {
+            info.push((c.title_rows, t.title_rows.to_string()));
+        }
         info.push((c.row_count, t.row_count.to_string()));
         columns = t
             .columns
