@@ -400,6 +400,8 @@ pub enum RepairKind {
     IsoDate,
     /// Full-width digits and stray spaces in typed cells to half-width.
     HalfWidth,
+    /// Delete the title rows above the header, so the header is the first row.
+    RemoveTitleRows,
 }
 
 /// A fix offered to the publisher. Applied only when accepted ([`apply_repairs`]).
@@ -597,7 +599,12 @@ pub fn apply_repairs(
             csv::Terminator::Any(b'\n')
         })
         .from_writer(Vec::new());
-    for r in &records {
+    let title: &[Vec<String>] = if is_accepted(TITLE_ID) {
+        &[]
+    } else {
+        &analysis.title
+    };
+    for r in title.iter().chain(&records) {
         writer
             .write_record(r)
             .map_err(|e| StandardError::Write(e.to_string()))?;
@@ -630,6 +637,7 @@ pub fn apply_repairs(
 
 const ENCODING_ID: &str = "encoding";
 const SWAP_ID: &str = "swap_lat_lon";
+const TITLE_ID: &str = "remove_title_rows";
 
 /// A cell change a repair would make.
 struct Fix {
@@ -642,7 +650,10 @@ struct Fix {
 
 struct Analysis {
     report: ValidationReport,
+    /// The table's records, header first (title rows excluded).
     records: Vec<Vec<String>>,
+    /// Title rows above the header, kept unless their removal is accepted.
+    title: Vec<Vec<String>>,
     fixes: Vec<Fix>,
     /// Records (indices) whose coordinates are the wrong way round.
     swapped: Vec<usize>,
@@ -1201,6 +1212,12 @@ fn describe(r: &Repair, rows: u64) -> (String, String) {
             "ファイルを UTF-8 に変換します（内容は変わりません）。".to_owned(),
             "Convert the file to UTF-8 (the content stays the same).".to_owned(),
         ),
+        RepairKind::RemoveTitleRows => (
+            format!("見出しの上の表題などの行（{n}行）を削除し、見出しを1行目にします。"),
+            format!(
+                "Delete the {n} title row(s) above the header, so the header is the first row."
+            ),
+        ),
         RepairKind::SwapLatLon => (
             format!("{n}行（全{rows}行中）で緯度と経度を入れ替えます。"),
             format!("Swap latitude and longitude in {n} of {rows} rows."),
@@ -1228,6 +1245,7 @@ fn repair_id(kind: RepairKind, column: &str) -> String {
     let prefix = match kind {
         RepairKind::ConvertEncoding => return ENCODING_ID.to_owned(),
         RepairKind::SwapLatLon => return SWAP_ID.to_owned(),
+        RepairKind::RemoveTitleRows => return TITLE_ID.to_owned(),
         RepairKind::LgCode => "lg_code",
         RepairKind::LeadingZero => "leading_zero",
         RepairKind::IsoDate => "iso_date",
@@ -1267,6 +1285,7 @@ fn start(schema: &Schema) -> (Analysis, Collector, Repairs) {
             repairs: Vec::new(),
         },
         records: Vec::new(),
+        title: Vec::new(),
         fixes: Vec::new(),
         swapped: Vec::new(),
         lat_lon_fields: None,
@@ -1321,17 +1340,7 @@ fn analyse(schema: &Schema, raw: &[u8]) -> Analysis {
     analysis.crlf = text.contains("\r\n");
     let shape = ydx_text::sniff_csv(&text);
     analysis.delimiter = shape.as_ref().map_or(b',', |s| s.delimiter);
-    if let Ok(s) = &shape
-        && s.title_rows > 0
-    {
-        out.push(issue(
-            None,
-            None,
-            IssueCode::TitleRows,
-            Some(&s.title_rows.to_string()),
-            None,
-        ));
-    }
+    let title_rows = shape.as_ref().map_or(0, |s| s.title_rows);
 
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -1357,6 +1366,34 @@ fn analyse(schema: &Schema, raw: &[u8]) -> Analysis {
                 analysis.malformed = Some((line, e.to_string()));
                 break;
             }
+        }
+    }
+    // Title rows above the header: reported, offered for removal, and the table below them
+    // checked as if they were gone.
+    if title_rows > 0 && analysis.records.len() > title_rows {
+        analysis.title = analysis.records.drain(..title_rows).collect();
+        let title_lines: Vec<u64> = lines.drain(..title_rows).collect();
+        out.push(issue(
+            None,
+            None,
+            IssueCode::TitleRows,
+            Some(&title_rows.to_string()),
+            Some(TITLE_ID.to_owned()),
+        ));
+        for (row, line) in analysis.title.iter().zip(title_lines) {
+            let text: Vec<&str> = row
+                .iter()
+                .map(|c| c.trim())
+                .filter(|c| !c.is_empty())
+                .collect();
+            repairs.note(
+                TITLE_ID,
+                RepairKind::RemoveTitleRows,
+                None,
+                line,
+                &text.join(" "),
+                "",
+            );
         }
     }
     check_records(schema, analysis, out, repairs, &lines)

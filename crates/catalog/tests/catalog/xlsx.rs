@@ -696,19 +696,28 @@ fn standard_datasets_validate_workbooks_by_sheet_row() {
     assert_eq!(codes, [IssueCode::TitleRows], "{:#?}", report.issues);
     assert!(report.issues[0].message_ja.contains("1行"));
     assert_eq!(report.rows, 1);
+    // A CSV's title rows are offered for removal, and nothing is removed unless accepted.
     let csv = format!(
         "AED設置箇所一覧\n{}\n{}\n",
         header.join(","),
         good.join(",")
     );
     let report = validate_upload(&AED, "CSV", csv.as_bytes());
-    assert_eq!(
-        report.issues[0].code,
-        IssueCode::TitleRows,
-        "{:#?}",
-        report.issues
-    );
+    let codes: Vec<IssueCode> = report.issues.iter().map(|i| i.code).collect();
+    assert_eq!(codes, [IssueCode::TitleRows], "{:#?}", report.issues);
     assert!(!report.summary.conforms());
+    let repair = &report.repairs[0];
+    assert_eq!(repair.id, "remove_title_rows");
+    assert_eq!(repair.rows, [1]);
+    assert_eq!(repair.examples[0].before, "AED設置箇所一覧");
+    let kept = ydx_catalog::standard::apply_repairs(&AED, csv.as_bytes(), &[] as &[&str]).unwrap();
+    assert_eq!(String::from_utf8(kept).unwrap(), csv);
+    let fixed =
+        ydx_catalog::standard::apply_repairs(&AED, csv.as_bytes(), &["remove_title_rows"]).unwrap();
+    let fixed = String::from_utf8(fixed).unwrap();
+    assert!(fixed.starts_with("全国地方公共団体コード,"), "{fixed}");
+    let report = validate_upload(&AED, "CSV", fixed.as_bytes());
+    assert!(report.summary.conforms(), "{:#?}", report.issues);
 
     let report = validate_upload(&AED, "XLSX", b"not a workbook");
     assert_eq!(report.issues[0].code, IssueCode::Workbook);

@@ -1118,7 +1118,14 @@ async fn validation_page(
             examples: rp
                 .examples
                 .iter()
-                .map(|e| (e.row, e.before.clone(), e.after.clone()))
+                .map(|e| {
+                    let after = if rp.kind == ydx_catalog::standard::RepairKind::RemoveTitleRows {
+                        c.row_deleted.to_string()
+                    } else {
+                        e.after.clone()
+                    };
+                    (e.row, e.before.clone(), after)
+                })
                 .collect(),
         })
         .collect();
