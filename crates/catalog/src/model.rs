@@ -239,6 +239,10 @@ pub struct TableInfo {
     /// the original file keeps them.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub title_rows: u32,
+    /// Text tables: rows below the table with one value each and the wrong number of fields
+    /// (「※出典：…」), taken for notes and skipped; the original file keeps them.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub note_rows: u32,
     pub columns: Vec<Column>,
     pub row_count: i64,
 }

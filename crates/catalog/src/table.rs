@@ -62,6 +62,7 @@ pub fn read_xlsx(bytes: &[u8]) -> Result<ParsedTable> {
             delimiter: String::new(),
             sheet: Some(sheet.name),
             title_rows: sheet.title_rows as u32,
+            note_rows: 0,
             columns,
             row_count: rows.len() as i64,
         },
@@ -143,7 +144,16 @@ pub fn read_table(bytes: &[u8]) -> Result<ParsedTable> {
         .has_headers(false)
         .flexible(true)
         .from_reader(text.as_bytes());
+    let ragged = |line: u64, found: usize| CatalogError::BadFile {
+        line,
+        message: format!(
+            "{line}行目の列数が{found}個です（見出しは{width}個）。区切り文字や引用符を確認してください。"
+        ),
+    };
     let mut rows = Vec::new();
+    // Rows of the wrong length with one value each, since the last table row: notes below
+    // the table (「※出典：…」) when nothing but more of them follows.
+    let mut notes: Vec<(u64, usize)> = Vec::new();
     let mut first = true;
     for record in reader.records().skip(shape.title_rows) {
         let record = record.map_err(|e| CatalogError::BadFile {
@@ -155,19 +165,25 @@ pub fn read_table(bytes: &[u8]) -> Result<ParsedTable> {
             continue;
         }
         first = false;
-        // A blank line at the end (or in the middle) is not a row.
-        if record.len() == 1 && record[0].trim().is_empty() && width > 1 {
-            continue;
-        }
+        let line = record.position().map_or(0, |p| p.line());
         if record.len() != width {
-            let line = record.position().map_or(0, |p| p.line());
-            return Err(CatalogError::BadFile {
-                line,
-                message: format!(
-                    "{line}行目の列数が{}個です（見出しは{width}個）。区切り文字や引用符を確認してください。",
-                    record.len()
-                ),
-            });
+            match ydx_text::filled(&record) {
+                // A blank line at the end (or in the middle) is not a row.
+                0 => continue,
+                1 if notes.len() < ydx_text::MAX_TITLE_ROWS => {
+                    notes.push((line, record.len()));
+                    continue;
+                }
+                // More one-value rows than notes would be: the first of them is the fault.
+                1 => {
+                    let (line, found) = notes.first().copied().unwrap_or((line, record.len()));
+                    return Err(ragged(line, found));
+                }
+                _ => return Err(ragged(line, record.len())),
+            }
+        }
+        if let Some(&(line, found)) = notes.first() {
+            return Err(ragged(line, found));
         }
         rows.push(record.iter().map(str::to_owned).collect::<Vec<_>>());
     }
@@ -190,6 +206,7 @@ pub fn read_table(bytes: &[u8]) -> Result<ParsedTable> {
             delimiter,
             sheet: None,
             title_rows: shape.title_rows as u32,
+            note_rows: notes.len() as u32,
             columns,
             row_count: rows.len() as i64,
         },
@@ -308,6 +325,23 @@ mod tests {
         let bad = read_table("一覧\n番号,名称\n1,山口\n2,萩,余分\n".as_bytes()).unwrap_err();
         assert!(
             matches!(&bad, CatalogError::BadFile { line: 4, .. }),
+            "{bad:?}"
+        );
+        // Notes below the table (one value, without the table's commas) are skipped and
+        // counted; a table row after one makes it a ragged row again, named by its line.
+        let text = "番号,名称\n1,山口\n2,萩\n\n※出典：山口県\n※令和6年4月1日現在\n";
+        let t = read_table(text.as_bytes()).unwrap();
+        assert_eq!((t.info.note_rows, t.info.row_count), (2, 2));
+        assert_eq!(t.rows[1], ["2", "萩"]);
+        let bad = read_table("番号,名称\n1,山口\n※注記\n2,萩\n".as_bytes()).unwrap_err();
+        assert!(
+            matches!(&bad, CatalogError::BadFile { line: 3, .. }),
+            "{bad:?}"
+        );
+        let many = format!("番号,名称\n1,山口\n{}", "※\n".repeat(11));
+        let bad = read_table(many.as_bytes()).unwrap_err();
+        assert!(
+            matches!(&bad, CatalogError::BadFile { line: 3, .. }),
             "{bad:?}"
         );
         // No title: nothing skipped, and nothing stored for it.

@@ -72,9 +72,13 @@ pub enum CsvError {
 /// header" when its first cell repeats further down. Ties go to "header" when the first row's
 /// cells are all filled in, distinct and non-numeric, since published data nearly always has one.
 ///
+/// Rows shorter or longer than the table are blank lines (skipped) or, at the end of the file,
+/// notes with one value each (「※出典：…」), which the importer skips; elsewhere they are errors.
+///
 /// # Errors
 /// [`CsvError::RaggedRow`] for the first sampled row whose field count differs from the
-/// table's first row, [`CsvError::Empty`], or [`CsvError::Malformed`].
+/// table's first row (a one-value row only when a table row follows it), [`CsvError::Empty`],
+/// or [`CsvError::Malformed`].
 pub fn sniff_csv(text: &str) -> Result<CsvShape, CsvError> {
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
     let (delimiter, title) = choose_delimiter(text);
@@ -86,19 +90,39 @@ pub fn sniff_csv(text: &str) -> Result<CsvShape, CsvError> {
     for record in records.by_ref().take(title) {
         record.map_err(|e| malformed(&e))?;
     }
+    // The first row of the wrong length with one value that no table row has followed yet:
+    // a note below the table if none follows, else a ragged row.
+    let mut note: Option<(u64, usize)> = None;
     for record in records.by_ref() {
         let record = record.map_err(|e| malformed(&e))?;
         if rows.len() > SAMPLE_ROWS {
             more_rows = true;
             break;
         }
+        let line = record.position().map_or(0, |p| p.line());
         if rows.is_empty() {
             expected = record.len();
         } else if record.len() != expected {
+            match filled(&record) {
+                0 => continue,
+                1 => {
+                    note.get_or_insert((line, record.len()));
+                    continue;
+                }
+                _ => {
+                    return Err(CsvError::RaggedRow {
+                        line,
+                        expected,
+                        found: record.len(),
+                    });
+                }
+            }
+        }
+        if let Some((line, found)) = note {
             return Err(CsvError::RaggedRow {
-                line: record.position().map_or(0, |p| p.line()),
+                line,
                 expected,
-                found: record.len(),
+                found,
             });
         }
         rows.push(record.iter().map(str::to_owned).collect());
@@ -125,6 +149,11 @@ pub fn sniff_csv(text: &str) -> Result<CsvShape, CsvError> {
         sampled_rows: data.len(),
         more_rows,
     })
+}
+
+/// How many of a record's fields hold something other than spaces.
+pub fn filled(record: &csv::StringRecord) -> usize {
+    record.iter().filter(|c| !c.trim().is_empty()).count()
 }
 
 fn reader(text: &str, delimiter: u8) -> csv::Reader<&[u8]> {
@@ -381,9 +410,24 @@ mod tests {
         assert_eq!(shape.columns, ["名称", "定員"]);
         // A ragged row below the table's first row is still an error at its own line.
         assert_eq!(
-            sniff_csv("一覧\na,b\n1,2\n3\n"),
+            sniff_csv("一覧\na,b\n1,2\n3,4,5\n"),
             Err(CsvError::RaggedRow {
                 line: 4,
+                expected: 2,
+                found: 3
+            })
+        );
+        // Notes below the table are left out of the sample; before a table row, one is
+        // a ragged row.
+        let shape = sniff_csv("名称,定員\n保育園A,30\n保育園B,45\n※出典：山口県\n").unwrap();
+        assert_eq!(
+            (shape.sampled_rows, shape.types[1]),
+            (2, ColumnType::Integer)
+        );
+        assert_eq!(
+            sniff_csv("名称,定員\n保育園A,30\n※注\n保育園B,45\n"),
+            Err(CsvError::RaggedRow {
+                line: 3,
                 expected: 2,
                 found: 1
             })

@@ -13,7 +13,9 @@ pub mod decode;
 pub mod search;
 pub mod types;
 
-pub use csv_shape::{CsvError, CsvShape, MAX_TITLE_ROWS, column_names, sniff_csv, title_rows};
+pub use csv_shape::{
+    CsvError, CsvShape, MAX_TITLE_ROWS, column_names, filled, sniff_csv, title_rows,
+};
 pub use date::{Era, WarekiError, format_wareki, parse_date, parse_wareki};
 pub use decode::{DecodeError, Decoded, Encoding, decode};
 pub use search::{index_terms, matches, normalize, query_terms};

@@ -124,6 +124,8 @@ pub struct CatalogTexts {
     pub sheet: &'static str,
     /// Rows above a table taken for its title and skipped.
     pub title_rows: &'static str,
+    /// Rows below a text table taken for notes and skipped.
+    pub note_rows: &'static str,
     pub row_count: &'static str,
     pub kind_integer: &'static str,
     pub kind_decimal: &'static str,
@@ -509,6 +511,7 @@ pub static JA: CatalogTexts = CatalogTexts {
     delimiter: "区切り文字",
     sheet: "シート",
     title_rows: "表の上の表題の行（読み飛ばした行数）",
+    note_rows: "表の下の注記の行（読み飛ばした行数）",
     row_count: "行数",
     kind_integer: "整数",
     kind_decimal: "小数",
@@ -856,6 +859,7 @@ pub static EN: CatalogTexts = CatalogTexts {
     delimiter: "Delimiter",
     sheet: "Sheet",
     title_rows: "Title rows above the table (skipped)",
+    note_rows: "Note rows below the table (skipped)",
     row_count: "Rows",
     kind_integer: "Integer",
     kind_decimal: "Decimal",
@@ -1203,6 +1207,7 @@ pub static EASY: CatalogTexts = CatalogTexts {
     delimiter: "くぎりの もじ",
     sheet: "シート",
     title_rows: "ひょうの うえの タイトルの ぎょう（よまなかった ぎょうの かず）",
+    note_rows: "ひょうの したの ちゅういがきの ぎょう（よまなかった ぎょうの かず）",
     row_count: "ぎょうの かず",
     kind_integer: "かず",
     kind_decimal: "かず（小数）",

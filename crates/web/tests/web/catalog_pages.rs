@@ -684,6 +684,44 @@ fn points_xlsx(rows: &[(&str, f64, f64, u16, &str)]) -> Vec<u8> {
     wb.save_to_buffer().unwrap()
 }
 
+/// A municipality's CSV as it comes, a title above the header and notes below the table:
+/// the preview shows the table alone and the page says how many rows it skipped.
+#[tokio::test]
+async fn csv_title_and_note_rows_are_skipped_and_said() {
+    let app = app().await;
+    dataset(&app, "hagi-halls", "萩の会館", DatasetFields::default()).await;
+    let csv = "萩市 会館一覧（令和6年4月1日現在）\n\n名称,定員\n萩市民館,1200\n明倫センター,300\n※出典：萩市\n";
+    let (cookies, csrf) = signed_in(&app, HAGI_STAFF, "/dataset/hagi-halls/resource/new").await;
+    let (s, _, res) = post_multipart(
+        &app,
+        "/dataset/hagi-halls/resource/new",
+        &cookies,
+        &[("_csrf", &csrf), ("name", "会館"), ("format", "")],
+        Some(("会館.csv", csv.as_bytes())),
+    )
+    .await;
+    assert_eq!(s, 303);
+    let page = res.headers()["location"].to_str().unwrap().to_string();
+    let (s, body, _) = app.get(&page).await;
+    assert_eq!(s, 200);
+    assert!(body.contains("全 2 行中 1〜2 行目"), "{body}");
+    assert!(body.contains("<td>明倫センター</td>"));
+    assert!(!body.contains("<td>※出典：萩市</td>"));
+    let info = |label: &str| {
+        let at = body
+            .find(label)
+            .unwrap_or_else(|| panic!("{label} missing: {body}"));
+        body[at..]
+            .split("<dd>")
+            .nth(1)
+            .and_then(|v| v.split("</dd>").next())
+            .map(str::trim)
+            .map(str::to_owned)
+    };
+    assert_eq!(info("表の上の表題の行").as_deref(), Some("1"));
+    assert_eq!(info("表の下の注記の行").as_deref(), Some("1"));
+}
+
 #[tokio::test]
 async fn xlsx_upload_is_previewed_mapped_queried_and_downloaded() {
     let app = app().await;

@@ -452,6 +452,9 @@ pub(crate) async fn show_resource(
         if t.title_rows > 0 {
             info.push((c.title_rows, t.title_rows.to_string()));
         }
+        if t.note_rows > 0 {
+            info.push((c.note_rows, t.note_rows.to_string()));
+        }
         info.push((c.row_count, t.row_count.to_string()));
         columns = t
             .columns
