@@ -165,7 +165,7 @@ pub fn read_table(bytes: &[u8]) -> Result<ParsedTable> {
             continue;
         }
         first = false;
-        let line = record.position().map_or(0, |p| p.line());
+        let line = ydx_text::record_line(&text, &record);
         if record.len() != width {
             match ydx_text::filled(&record) {
                 // A blank line at the end (or in the middle) is not a row.
@@ -336,6 +336,12 @@ mod tests {
         let bad = read_table("番号,名称\n1,山口\n※注記\n2,萩\n".as_bytes()).unwrap_err();
         assert!(
             matches!(&bad, CatalogError::BadFile { line: 3, .. }),
+            "{bad:?}"
+        );
+        // After blank lines, the line named is the row's own.
+        let bad = read_table("番号,名称\n1,山口\n\n\n2,萩,余分\n".as_bytes()).unwrap_err();
+        assert!(
+            matches!(&bad, CatalogError::BadFile { line: 5, .. }),
             "{bad:?}"
         );
         let many = format!("番号,名称\n1,山口\n{}", "※\n".repeat(11));

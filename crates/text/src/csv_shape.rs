@@ -99,7 +99,7 @@ pub fn sniff_csv(text: &str) -> Result<CsvShape, CsvError> {
             more_rows = true;
             break;
         }
-        let line = record.position().map_or(0, |p| p.line());
+        let line = record_line(text, &record);
         if rows.is_empty() {
             expected = record.len();
         } else if record.len() != expected {
@@ -149,6 +149,28 @@ pub fn sniff_csv(text: &str) -> Result<CsvShape, CsvError> {
         sampled_rows: data.len(),
         more_rows,
     })
+}
+
+/// The line (1-based) where `record` starts in `text`, the text its reader read. The csv
+/// crate's own position is where it began looking for the record, before the blank lines it
+/// skips, so after a blank line it names a line too early.
+pub fn record_line(text: &str, record: &csv::StringRecord) -> u64 {
+    let Some(position) = record.position() else {
+        return 0;
+    };
+    let mut line = position.line();
+    let start = usize::try_from(position.byte()).unwrap_or(usize::MAX);
+    let rest = text.as_bytes().get(start..).unwrap_or_default();
+    for (i, &b) in rest.iter().enumerate() {
+        match b {
+            b'\n' => line += 1,
+            // A lone CR ends a line too; in CRLF the LF counts.
+            b'\r' if rest.get(i + 1) != Some(&b'\n') => line += 1,
+            b'\r' => {}
+            _ => break,
+        }
+    }
+    line
 }
 
 /// How many of a record's fields hold something other than spaces.
@@ -430,6 +452,16 @@ mod tests {
                 line: 3,
                 expected: 2,
                 found: 1
+            })
+        );
+        // Lines are counted from the file, blank lines included (the csv crate's own count
+        // stops at the first blank line before a record).
+        assert_eq!(
+            sniff_csv("a,b\r\n1,2\r\n\r\n\r\n3,4,5\r\n"),
+            Err(CsvError::RaggedRow {
+                line: 5,
+                expected: 2,
+                found: 3
             })
         );
         // A one-column table has no title to skip.

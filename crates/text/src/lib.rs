@@ -14,7 +14,7 @@ pub mod search;
 pub mod types;
 
 pub use csv_shape::{
-    CsvError, CsvShape, MAX_TITLE_ROWS, column_names, filled, sniff_csv, title_rows,
+    CsvError, CsvShape, MAX_TITLE_ROWS, column_names, filled, record_line, sniff_csv, title_rows,
 };
 pub use date::{Era, WarekiError, format_wareki, parse_date, parse_wareki};
 pub use decode::{DecodeError, Decoded, Encoding, decode};
