@@ -305,6 +305,9 @@ pub enum IssueCode {
     /// Rows with a title (or a date line) stand above the header; the standard puts the
     /// header in the first row. The value is how many.
     TitleRows,
+    /// Rows with one value and the wrong number of fields end the file (notes such as
+    /// 「※出典：…」); the standard's file holds the table only. The value is how many.
+    NoteRows,
     RequiredEmpty,
     /// Full-width digits or surrounding spaces in a typed cell.
     FullWidth,
@@ -402,6 +405,8 @@ pub enum RepairKind {
     HalfWidth,
     /// Delete the title rows above the header, so the header is the first row.
     RemoveTitleRows,
+    /// Delete the note rows below the table (「※出典：…」 without the table's commas).
+    RemoveNoteRows,
 }
 
 /// A fix offered to the publisher. Applied only when accepted ([`apply_repairs`]).
@@ -604,7 +609,12 @@ pub fn apply_repairs(
     } else {
         &analysis.title
     };
-    for r in title.iter().chain(&records) {
+    let notes: &[Vec<String>] = if is_accepted(NOTES_ID) {
+        &[]
+    } else {
+        &analysis.notes
+    };
+    for r in title.iter().chain(&records).chain(notes) {
         writer
             .write_record(r)
             .map_err(|e| StandardError::Write(e.to_string()))?;
@@ -638,6 +648,7 @@ pub fn apply_repairs(
 const ENCODING_ID: &str = "encoding";
 const SWAP_ID: &str = "swap_lat_lon";
 const TITLE_ID: &str = "remove_title_rows";
+const NOTES_ID: &str = "remove_note_rows";
 
 /// A cell change a repair would make.
 struct Fix {
@@ -654,6 +665,8 @@ struct Analysis {
     records: Vec<Vec<String>>,
     /// Title rows above the header, kept unless their removal is accepted.
     title: Vec<Vec<String>>,
+    /// Note rows below the table, kept unless their removal is accepted.
+    notes: Vec<Vec<String>>,
     fixes: Vec<Fix>,
     /// Records (indices) whose coordinates are the wrong way round.
     swapped: Vec<usize>,
@@ -763,6 +776,14 @@ fn messages(code: IssueCode, column: &str, value: &str) -> (String, String) {
         C::FieldCount => (
             format!("この行の列数が見出しと違います（{value}）。"),
             format!("This row has a different number of fields from the header ({value})."),
+        ),
+        C::NoteRows => (
+            format!(
+                "表の下に注記などの行が{value}行あります。標準データセットのファイルには表だけを入れます。注記はデータセットの説明に書いてください。"
+            ),
+            format!(
+                "{value} note row(s) follow the table; a standard dataset's file holds the table only. Put notes in the dataset's description."
+            ),
         ),
         C::TitleRows => (
             format!(
@@ -1212,6 +1233,10 @@ fn describe(r: &Repair, rows: u64) -> (String, String) {
             "ファイルを UTF-8 に変換します（内容は変わりません）。".to_owned(),
             "Convert the file to UTF-8 (the content stays the same).".to_owned(),
         ),
+        RepairKind::RemoveNoteRows => (
+            format!("表の下の注記などの行（{n}行）を削除します。"),
+            format!("Delete the {n} note row(s) below the table."),
+        ),
         RepairKind::RemoveTitleRows => (
             format!("見出しの上の表題などの行（{n}行）を削除し、見出しを1行目にします。"),
             format!(
@@ -1246,6 +1271,7 @@ fn repair_id(kind: RepairKind, column: &str) -> String {
         RepairKind::ConvertEncoding => return ENCODING_ID.to_owned(),
         RepairKind::SwapLatLon => return SWAP_ID.to_owned(),
         RepairKind::RemoveTitleRows => return TITLE_ID.to_owned(),
+        RepairKind::RemoveNoteRows => return NOTES_ID.to_owned(),
         RepairKind::LgCode => "lg_code",
         RepairKind::LeadingZero => "leading_zero",
         RepairKind::IsoDate => "iso_date",
@@ -1286,6 +1312,7 @@ fn start(schema: &Schema) -> (Analysis, Collector, Repairs) {
         },
         records: Vec::new(),
         title: Vec::new(),
+        notes: Vec::new(),
         fixes: Vec::new(),
         swapped: Vec::new(),
         lat_lon_fields: None,
@@ -1351,7 +1378,7 @@ fn analyse(schema: &Schema, raw: &[u8]) -> Analysis {
     for record in reader.records() {
         match record {
             Ok(r) => {
-                lines.push(r.position().map_or(0, csv::Position::line));
+                lines.push(ydx_text::record_line(&text, &r));
                 analysis.records.push(r.iter().map(str::to_owned).collect());
             }
             Err(e) => {
@@ -1381,22 +1408,62 @@ fn analyse(schema: &Schema, raw: &[u8]) -> Analysis {
             Some(TITLE_ID.to_owned()),
         ));
         for (row, line) in analysis.title.iter().zip(title_lines) {
-            let text: Vec<&str> = row
-                .iter()
-                .map(|c| c.trim())
-                .filter(|c| !c.is_empty())
-                .collect();
             repairs.note(
                 TITLE_ID,
                 RepairKind::RemoveTitleRows,
                 None,
                 line,
-                &text.join(" "),
+                &values(row),
                 "",
             );
         }
     }
+    // Notes below the table (as the importer skips them): reported and offered likewise.
+    let width = analysis.records.first().map_or(0, Vec::len);
+    let is_blank = |r: &Vec<String>| r.iter().all(|c| c.trim().is_empty());
+    let is_note = |r: &Vec<String>| {
+        r.len() != width && r.iter().filter(|c| !c.trim().is_empty()).count() == 1
+    };
+    let tail: Vec<usize> = (1..analysis.records.len())
+        .rev()
+        .take_while(|&i| is_blank(&analysis.records[i]) || is_note(&analysis.records[i]))
+        .filter(|&i| is_note(&analysis.records[i]))
+        .collect();
+    if !tail.is_empty() && tail.len() <= ydx_text::MAX_TITLE_ROWS {
+        let from = tail[tail.len() - 1];
+        analysis.notes = analysis.records.split_off(from);
+        let note_lines = lines.split_off(from.min(lines.len()));
+        out.push(issue(
+            None,
+            None,
+            IssueCode::NoteRows,
+            Some(&tail.len().to_string()),
+            Some(NOTES_ID.to_owned()),
+        ));
+        for (row, line) in analysis.notes.iter().zip(note_lines) {
+            if is_note(row) {
+                repairs.note(
+                    NOTES_ID,
+                    RepairKind::RemoveNoteRows,
+                    None,
+                    line,
+                    &values(row),
+                    "",
+                );
+            }
+        }
+    }
     check_records(schema, analysis, out, repairs, &lines)
+}
+
+/// The values of a row, joined by a space (a title or note row as the publisher sees it).
+fn values(row: &[String]) -> String {
+    let filled: Vec<&str> = row
+        .iter()
+        .map(|c| c.trim())
+        .filter(|c| !c.is_empty())
+        .collect();
+    filled.join(" ")
 }
 
 /// Checks the header and rows read into `analysis.records`; `lines[i]` is where record `i`

@@ -719,6 +719,40 @@ fn standard_datasets_validate_workbooks_by_sheet_row() {
     let report = validate_upload(&AED, "CSV", fixed.as_bytes());
     assert!(report.summary.conforms(), "{:#?}", report.issues);
 
+    // Notes below the table likewise, each repair on its own.
+    let csv = format!(
+        "AED設置箇所一覧\n{}\n{}\n\n※出典：山口市\n※令和6年4月1日現在\n",
+        header.join(","),
+        good.join(",")
+    );
+    let report = validate_upload(&AED, "CSV", csv.as_bytes());
+    let codes: Vec<IssueCode> = report.issues.iter().map(|i| i.code).collect();
+    assert_eq!(
+        codes,
+        [IssueCode::TitleRows, IssueCode::NoteRows],
+        "{:#?}",
+        report.issues
+    );
+    let notes = &report.repairs[1];
+    assert_eq!(notes.id, "remove_note_rows");
+    assert_eq!(notes.rows, [5, 6]);
+    assert_eq!(notes.examples[0].before, "※出典：山口市");
+    let no_notes =
+        ydx_catalog::standard::apply_repairs(&AED, csv.as_bytes(), &["remove_note_rows"]).unwrap();
+    let no_notes = String::from_utf8(no_notes).unwrap();
+    assert!(
+        no_notes.starts_with("AED設置箇所一覧\n") && !no_notes.contains('※'),
+        "{no_notes}"
+    );
+    let both = ydx_catalog::standard::apply_repairs(
+        &AED,
+        csv.as_bytes(),
+        &["remove_title_rows", "remove_note_rows"],
+    )
+    .unwrap();
+    let report = validate_upload(&AED, "CSV", &both);
+    assert!(report.summary.conforms(), "{:#?}", report.issues);
+
     let report = validate_upload(&AED, "XLSX", b"not a workbook");
     assert_eq!(report.issues[0].code, IssueCode::Workbook);
     assert!(report.issues[0].message_ja.contains("XLSX"));

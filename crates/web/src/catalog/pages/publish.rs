@@ -1119,7 +1119,12 @@ async fn validation_page(
                 .examples
                 .iter()
                 .map(|e| {
-                    let after = if rp.kind == ydx_catalog::standard::RepairKind::RemoveTitleRows {
+                    use ydx_catalog::standard::RepairKind;
+                    let deletes = matches!(
+                        rp.kind,
+                        RepairKind::RemoveTitleRows | RepairKind::RemoveNoteRows
+                    );
+                    let after = if deletes {
                         c.row_deleted.to_string()
                     } else {
                         e.after.clone()
