@@ -1420,10 +1420,9 @@ fn analyse(schema: &Schema, raw: &[u8]) -> Analysis {
     }
     // Notes below the table (as the importer skips them): reported and offered likewise.
     let width = analysis.records.first().map_or(0, Vec::len);
-    let is_blank = |r: &Vec<String>| r.iter().all(|c| c.trim().is_empty());
-    let is_note = |r: &Vec<String>| {
-        r.len() != width && r.iter().filter(|c| !c.trim().is_empty()).count() == 1
-    };
+    let values_in = |r: &Vec<String>| ydx_text::filled(r.iter().map(String::as_str));
+    let is_blank = |r: &Vec<String>| values_in(r) == 0;
+    let is_note = |r: &Vec<String>| r.len() != width && values_in(r) == 1;
     let tail: Vec<usize> = (1..analysis.records.len())
         .rev()
         .take_while(|&i| is_blank(&analysis.records[i]) || is_note(&analysis.records[i]))

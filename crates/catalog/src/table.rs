@@ -37,9 +37,9 @@ pub fn read_tabular(format: &str, bytes: &[u8]) -> Result<ParsedTable> {
 }
 
 /// Reads the table of an XLSX workbook's first visible worksheet with a value (see
-/// [`crate::xlsx`] for how cells become text). The header is the first row with a value below
-/// any title rows; its blank cells are named `列N` and repeated names get `_2`, `_3`… as in a CSV; column
-/// types are inferred from the text as for a CSV.
+/// [`crate::xlsx`] for how cells become text). The header is the first row with a value
+/// below any title rows; its blank cells are named `列N` and repeated names get `_2`, `_3`…
+/// as in a CSV; column types are inferred from the text as for a CSV.
 ///
 /// # Errors
 /// [`CatalogError::BadFile`], see [`crate::xlsx::read_sheet`].
@@ -353,11 +353,10 @@ mod tests {
         // No title: nothing skipped, and nothing stored for it.
         let t = read_table("番号,名称\n1,山口\n".as_bytes()).unwrap();
         assert_eq!(t.info.title_rows, 0);
-        assert!(
-            !serde_json::to_string(&t.info)
-                .unwrap()
-                .contains("title_rows")
-        );
+        assert_eq!((t.info.title_rows, t.info.note_rows), (0, 0));
+        let stored = serde_json::to_string(&t.info).unwrap();
+        assert!(!stored.contains("title_rows"), "{stored}");
+        assert!(!stored.contains("note_rows"), "{stored}");
     }
 
     #[test]

@@ -173,9 +173,9 @@ pub fn record_line(text: &str, record: &csv::StringRecord) -> u64 {
     line
 }
 
-/// How many of a record's fields hold something other than spaces.
-pub fn filled(record: &csv::StringRecord) -> usize {
-    record.iter().filter(|c| !c.trim().is_empty()).count()
+/// How many of a row's cells hold something other than spaces: a title or note row has one.
+pub fn filled<'a>(cells: impl IntoIterator<Item = &'a str>) -> usize {
+    cells.into_iter().filter(|c| !c.trim().is_empty()).count()
 }
 
 fn reader(text: &str, delimiter: u8) -> csv::Reader<&[u8]> {
@@ -209,7 +209,7 @@ fn choose_delimiter(text: &str) -> (u8, usize) {
             .records()
             .take(DELIMITER_SAMPLE)
             .map_while(Result::ok)
-            .map(|r| (r.len(), r.iter().filter(|c| !c.trim().is_empty()).count()))
+            .map(|r| (r.len(), filled(&r)))
             .collect();
         let title = title_rows(rows.iter().map(|&(_, filled)| filled));
         let counts: Vec<usize> = rows[title..].iter().map(|&(n, _)| n).collect();

@@ -199,26 +199,39 @@ fn help_url(state: &AppState, action: &str) -> String {
     )
 }
 
-/// What an action answers: a value, or its JSON already written.
+/// What an action answers: a value, or (`package_search`, the busiest action) the records
+/// it is written from, with no `Value` tree built in between.
 enum Answer {
     Value(Value),
-    Written(Vec<u8>),
+    Search(Box<SearchAnswer>),
+}
+
+/// CKAN's envelope of a successful action.
+#[derive(Serialize)]
+struct Success<'a, T: Serialize> {
+    help: &'a str,
+    success: bool,
+    result: &'a T,
 }
 
 fn envelope(help: String, result: Result<Answer, CkanError>) -> Response {
+    let result = result.and_then(|answer| {
+        let written = match &answer {
+            Answer::Value(result) => serde_json::to_vec(&Success {
+                help: &help,
+                success: true,
+                result,
+            }),
+            Answer::Search(result) => serde_json::to_vec(&Success {
+                help: &help,
+                success: true,
+                result: result.as_ref(),
+            }),
+        };
+        written.map_err(CkanError::internal)
+    });
     let (status, body) = match result {
-        Ok(Answer::Value(result)) => (
-            StatusCode::OK,
-            wire::with_parts(json!({"help": help, "success": true}), [("result", result)]),
-        ),
-        Ok(Answer::Written(result)) => {
-            let help = Value::String(help).to_string();
-            let mut body = Vec::with_capacity(result.len() + help.len() + 40);
-            body.extend_from_slice(b"{\"help\":");
-            body.extend_from_slice(help.as_bytes());
-            body.extend_from_slice(b",\"success\":true,\"result\":");
-            body.extend_from_slice(&result);
-            body.push(b'}');
+        Ok(body) => {
             return (
                 StatusCode::OK,
                 [(header::CONTENT_TYPE, "application/json")],
@@ -542,7 +555,7 @@ impl Ctx<'_> {
 
     // ---- reads ------------------------------------------------------------------------
 
-    /// Written straight from the records (see [`SearchAnswer`]): the busiest action.
+    /// Answered with the records themselves (see [`SearchAnswer`]).
     async fn package_search(&self, p: &Params) -> Result<Answer, CkanError> {
         let (query, nothing) = search_query(p)?;
         let dir = self.directory().await?;
@@ -555,19 +568,16 @@ impl Ctx<'_> {
             Some(r) => (r.count, r.datasets, r.facets),
             None => (0, Vec::new(), Default::default()),
         };
-        let answer = SearchAnswer {
-            dir: &dir,
+        Ok(Answer::Search(Box::new(SearchAnswer {
+            dir,
             count,
             sort: p
                 .str("sort")
                 .unwrap_or_else(|| "score desc, metadata_modified desc".into()),
-            fields: &query.facet_fields,
-            facets: &facets,
-            datasets: &datasets,
-        };
-        serde_json::to_vec(&answer)
-            .map(Answer::Written)
-            .map_err(CkanError::internal)
+            fields: query.facet_fields,
+            facets,
+            datasets,
+        })))
     }
 
     async fn package_show(&self, p: &Params) -> Result<Value, CkanError> {
@@ -1183,30 +1193,26 @@ pub(super) fn facet_label(dir: &Directory, field: FacetField, value: &str) -> St
 
 /// `package_search`'s result, written from the search's records: the counts per facet value,
 /// the same as CKAN's `search_facets` items with labels, and the page of datasets.
-struct SearchAnswer<'a> {
-    dir: &'a Directory,
+struct SearchAnswer {
+    dir: Directory,
     count: i64,
     sort: String,
-    /// The facet fields asked for, in order; a field asked for twice is answered once.
-    fields: &'a [FacetField],
-    facets: &'a std::collections::BTreeMap<String, Vec<ydx_catalog::FacetValue>>,
-    datasets: &'a [std::sync::Arc<ydx_catalog::Dataset>],
+    /// The facet fields asked for, in order (each once, see [`search_query`]).
+    fields: Vec<FacetField>,
+    facets: std::collections::BTreeMap<String, Vec<ydx_catalog::FacetValue>>,
+    datasets: Vec<std::sync::Arc<ydx_catalog::Dataset>>,
 }
 
-impl SearchAnswer<'_> {
+impl SearchAnswer {
     fn fields(&self) -> impl Iterator<Item = (FacetField, &[ydx_catalog::FacetValue])> + '_ {
-        self.fields
-            .iter()
-            .enumerate()
-            .filter(|(i, f)| !self.fields[..*i].contains(f))
-            .map(|(_, f)| {
-                let values = self.facets.get(f.as_str()).map_or(&[][..], Vec::as_slice);
-                (*f, values)
-            })
+        self.fields.iter().map(|f| {
+            let values = self.facets.get(f.as_str()).map_or(&[][..], Vec::as_slice);
+            (*f, values)
+        })
     }
 }
 
-impl Serialize for SearchAnswer<'_> {
+impl Serialize for SearchAnswer {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         struct Counts<'a>(&'a [ydx_catalog::FacetValue]);
         impl Serialize for Counts<'_> {
@@ -1214,7 +1220,7 @@ impl Serialize for SearchAnswer<'_> {
                 s.collect_map(self.0.iter().map(|v| (&v.value, v.count)))
             }
         }
-        struct Facets<'a>(&'a SearchAnswer<'a>);
+        struct Facets<'a>(&'a SearchAnswer);
         impl Serialize for Facets<'_> {
             fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.collect_map(self.0.fields().map(|(f, v)| (f.as_str(), Counts(v))))
@@ -1242,10 +1248,10 @@ impl Serialize for SearchAnswer<'_> {
             title: &'static str,
             items: Items<'a>,
         }
-        struct SearchFacets<'a>(&'a SearchAnswer<'a>);
+        struct SearchFacets<'a>(&'a SearchAnswer);
         impl Serialize for SearchFacets<'_> {
             fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                let dir = self.0.dir;
+                let dir = &self.0.dir;
                 s.collect_map(self.0.fields().map(|(f, v)| {
                     let facet = SearchFacet {
                         title: f.as_str(),
@@ -1269,7 +1275,7 @@ impl Serialize for SearchAnswer<'_> {
         m.serialize_field("sort", &self.sort)?;
         m.serialize_field("facets", &Facets(self))?;
         m.serialize_field("search_facets", &SearchFacets(self))?;
-        m.serialize_field("results", &Results(self.dir, self.datasets))?;
+        m.serialize_field("results", &Results(&self.dir, &self.datasets))?;
         m.end()
     }
 }
@@ -1347,8 +1353,13 @@ pub fn search_query(p: &Params) -> Result<(SearchQuery, bool), CkanError> {
     }
     let faceting = p.bool("facet")?.unwrap_or(true);
     if faceting && let Some(fields) = p.list("facet.field")? {
-        // Fields ydx does not count are left out, as Solr answers unknown fields with nothing.
-        query.facet_fields = fields.iter().filter_map(|f| FacetField::parse(f)).collect();
+        // Fields ydx does not count are left out, as Solr answers unknown fields with nothing;
+        // a field asked for twice is counted (and answered) once.
+        for field in fields.iter().filter_map(|f| FacetField::parse(f)) {
+            if !query.facet_fields.contains(&field) {
+                query.facet_fields.push(field);
+            }
+        }
     }
     query.facet_limit = match p.int("facet.limit")? {
         None => 50,

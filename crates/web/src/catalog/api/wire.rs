@@ -31,21 +31,6 @@ const OWN_EXTRAS: [&str; 6] = [
     "series",
 ];
 
-/// `object` with `parts` added. `json!` copies each value it is given through
-/// `serde_json::to_value` (a deep copy of a `Value` already built), so nested arrays and
-/// objects are moved in with this instead.
-pub fn with_parts(
-    mut object: Value,
-    parts: impl IntoIterator<Item = (&'static str, Value)>,
-) -> Value {
-    if let Value::Object(map) = &mut object {
-        for (k, v) in parts {
-            map.insert(k.to_string(), v);
-        }
-    }
-    object
-}
-
 /// What turning datasets into JSON needs besides the datasets: organisations and groups by
 /// id, and the public URL. Built once per request from the lists the accounts and catalog
 /// engines keep (re-read at most once a second), so it costs no query.
